@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// `npm run dev`: the worker on http://localhost:8787 with local KV and D1,
+// migrations applied and the development sign-in provider on — no
+// Cloudflare account or OAuth app needed. Extra arguments go to
+// `wrangler dev` (e.g. `npm run dev -- --port 9000 --persist-to /tmp/state`).
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const wrangler = join(root, "node_modules", ".bin", "wrangler");
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_SEND_ERROR_REPORTS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+};
+
+const devVars = join(root, ".dev.vars");
+if (!existsSync(devVars)) {
+  writeFileSync(
+    devVars,
+    [
+      "# Local development only (git-ignored). Created by `npm run dev`.",
+      "DEV_PROVIDER=true",
+      `AUTH_SECRET=${randomBytes(32).toString("hex")}`,
+      "",
+    ].join("\n"),
+    { mode: 0o600 },
+  );
+  console.log("Created .dev.vars with DEV_PROVIDER=true and a random AUTH_SECRET.");
+}
+
+const args = process.argv.slice(2);
+const persist = args.indexOf("--persist-to");
+const persistArgs = persist >= 0 && args[persist + 1] ? ["--persist-to", args[persist + 1]] : [];
+
+const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persistArgs], { cwd: root, env, stdio: "inherit" });
+if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+
+const dev = spawn(wrangler, ["dev", ...args], { cwd: root, env, stdio: "inherit" });
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
+dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,137 @@
+import type { Vars } from "./env";
+import { PROVIDERS } from "./providers";
+import type { Provider } from "./providers/types";
+import { VarReader } from "./vars";
+
+export interface Config {
+  /** Secrets for key derivation, newest first. */
+  secrets: string[];
+  /** True when no AUTH_SECRET was given and a per-isolate one was made up (development only). */
+  ephemeralSecret: boolean;
+  /** Public origin when the worker sits behind a rewrite; otherwise the request's origin is used. */
+  authOrigin: string | null;
+  basePath: string;
+  providers: Map<string, Provider>;
+  allowedOrigins: Set<string>;
+  cookieDomain: string | null;
+  /** Lifetimes in seconds. */
+  accessTtl: number;
+  idleTtl: number;
+  maxTtl: number;
+  rememberTtl: number;
+  providerTimeoutMs: number;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+const MIN_SECRET_LENGTH = 32;
+
+function randomSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function origins(vars: VarReader, name: string): Set<string> {
+  const result = new Set<string>();
+  for (const entry of vars.list(name)) {
+    let url: URL | null = null;
+    try {
+      url = new URL(entry);
+    } catch {
+      // reported below
+    }
+    if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.pathname !== "/" || url.search || url.username) {
+      vars.problems.push(`${name} must list origins such as https://app.example.com (got an entry that is not one)`);
+      continue;
+    }
+    result.add(url.origin);
+  }
+  return result;
+}
+
+/** Parses and validates the whole configuration; never throws. */
+export function parseConfig(env: Vars): ConfigResult {
+  const vars = new VarReader(env);
+  const dev = vars.boolean("DEV_PROVIDER");
+
+  let secrets = vars.list("AUTH_SECRET");
+  let ephemeralSecret = false;
+  if (secrets.length === 0) {
+    if (dev) {
+      secrets = [randomSecret()];
+      ephemeralSecret = true;
+    } else {
+      vars.problems.push("AUTH_SECRET is required (at least 32 characters; comma-separated to rotate)");
+    }
+  } else if (secrets.some((secret) => secret.length < MIN_SECRET_LENGTH)) {
+    vars.problems.push(`AUTH_SECRET must be at least ${MIN_SECRET_LENGTH} characters (each, when several are listed)`);
+  }
+
+  let authOrigin: string | null = null;
+  const authURL = vars.url("AUTH_URL");
+  if (authURL) {
+    const url = new URL(authURL);
+    if (url.pathname !== "/") vars.problems.push("AUTH_URL must be an origin such as https://auth.example.com, without a path");
+    authOrigin = url.origin;
+  }
+
+  const basePath = vars.string("AUTH_BASE_PATH") ?? "/auth";
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) vars.problems.push("AUTH_BASE_PATH must be a path such as /auth");
+
+  const cookieDomain = vars.string("COOKIE_DOMAIN")?.toLowerCase() ?? null;
+  if (cookieDomain && !/^\.?([a-z0-9-]+\.)+[a-z0-9-]+$/.test(cookieDomain)) {
+    vars.problems.push("COOKIE_DOMAIN must be a domain name such as example.com");
+  }
+
+  const accessTtl = vars.integer("ACCESS_TTL", 900);
+  const idleTtl = vars.integer("SESSION_IDLE_TTL", 86_400);
+  const maxTtl = vars.integer("SESSION_MAX_TTL", 604_800);
+  const rememberTtl = vars.integer("REMEMBER_TTL", 2_592_000);
+  if (accessTtl > idleTtl) vars.problems.push("ACCESS_TTL must not be longer than SESSION_IDLE_TTL");
+  if (idleTtl > maxTtl) vars.problems.push("SESSION_IDLE_TTL must not be longer than SESSION_MAX_TTL");
+
+  const providerTimeoutMs = vars.integer("PROVIDER_TIMEOUT_MS", 10_000, 100);
+  const providers = new Map<string, Provider>();
+  for (const definition of PROVIDERS) {
+    const provider = definition.configure(vars, { timeoutMs: providerTimeoutMs, basePath });
+    if (provider) providers.set(provider.id, provider);
+  }
+  if (providers.size === 0 && vars.problems.length === 0) {
+    vars.problems.push("no sign-in provider is enabled: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, VERCEL_CLIENT_ID and VERCEL_CLIENT_SECRET, or DEV_PROVIDER=true");
+  }
+
+  const allowedOrigins = origins(vars, "ALLOWED_ORIGINS");
+
+  if (vars.problems.length > 0) return { ok: false, problems: vars.problems };
+  return {
+    ok: true,
+    config: {
+      secrets,
+      ephemeralSecret,
+      authOrigin,
+      basePath,
+      providers,
+      allowedOrigins,
+      cookieDomain,
+      accessTtl,
+      idleTtl,
+      maxTtl,
+      rememberTtl,
+      providerTimeoutMs,
+    },
+  };
+}
+
+// The runtime hands every request of an isolate the same `env` object, so
+// configuration is parsed once per isolate — and a broken one is reported
+// on every request instead of crashing the isolate in a loop.
+const cache = new WeakMap<object, ConfigResult>();
+
+export function loadConfig(env: Vars): ConfigResult {
+  let result = cache.get(env);
+  if (!result) {
+    result = parseConfig(env);
+    cache.set(env, result);
+  }
+  return result;
+}

@@ -1,0 +1,61 @@
+import type { Context } from "hono";
+import { generateCookie, getCookie } from "hono/cookie";
+import type { CookieOptions } from "hono/utils/cookie";
+import type { AppEnv } from "./env";
+import { AuthError } from "./errors";
+
+export type CookieKind = "session" | "refresh" | "flow" | "verify";
+
+const NAMES: Record<CookieKind, string> = {
+  session: "auth.session",
+  refresh: "auth.refresh",
+  flow: "auth.flow",
+  verify: "auth.verify",
+};
+
+/** Browsers drop larger cookies silently; we refuse them loudly instead. */
+export const MAX_COOKIE_BYTES = 4096;
+
+interface Scope {
+  prefix: "host" | "secure" | undefined;
+  options: CookieOptions;
+}
+
+// `__Host-` on https binds a cookie to this exact host; with COOKIE_DOMAIN
+// sibling subdomains must see it, which only `__Secure-` allows. Plain-http
+// localhost gets neither, since browsers refuse Secure cookies there.
+function scope(c: Context<AppEnv>): Scope {
+  const { cookieDomain } = c.var.config;
+  const secure = c.var.origin.startsWith("https:");
+  const options: CookieOptions = { path: "/", httpOnly: true, sameSite: "Lax", secure };
+  if (cookieDomain) options.domain = cookieDomain;
+  return { prefix: secure ? (cookieDomain ? "secure" : "host") : undefined, options };
+}
+
+/** The name a cookie kind has on this request's scheme, prefix included. */
+export function cookieName(c: Context<AppEnv>, kind: CookieKind): string {
+  const { prefix } = scope(c);
+  return (prefix === "host" ? "__Host-" : prefix === "secure" ? "__Secure-" : "") + NAMES[kind];
+}
+
+/**
+ * Sets one of our cookies. `maxAge` in seconds; omitted, the cookie lasts
+ * for the browser session. A cookie over 4096 bytes is refused, never
+ * truncated.
+ */
+export function setAuthCookie(c: Context<AppEnv>, kind: CookieKind, value: string, maxAge?: number): void {
+  const { prefix, options } = scope(c);
+  const header = generateCookie(NAMES[kind], value, { ...options, prefix, ...(maxAge === undefined ? {} : { maxAge }) });
+  if (header.length > MAX_COOKIE_BYTES) {
+    throw new AuthError(422, "cookie_too_large", `This ${kind} would need a cookie larger than ${MAX_COOKIE_BYTES} bytes, so it was refused.`);
+  }
+  c.header("Set-Cookie", header, { append: true });
+}
+
+export function readAuthCookie(c: Context<AppEnv>, kind: CookieKind): string | undefined {
+  return getCookie(c, cookieName(c, kind));
+}
+
+export function clearAuthCookie(c: Context<AppEnv>, kind: CookieKind): void {
+  setAuthCookie(c, kind, "", 0);
+}

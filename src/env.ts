@@ -1,0 +1,30 @@
+import type { Config } from "./config";
+import type { Keyring } from "./keys";
+import type { Session } from "./session";
+
+/** Bindings declared in wrangler.toml. */
+export interface Bindings {
+  REVOCATIONS: KVNamespace;
+  DB: D1Database;
+}
+
+/**
+ * Plain-text configuration (wrangler vars and secrets). Every value is a
+ * string or absent; `config.ts` turns them into a typed, validated object.
+ */
+export type Vars = { readonly [name: string]: unknown };
+
+export type Env = Bindings & Vars;
+
+/** Hono's environment for this app: bindings plus what the first middleware prepares. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    config: Config;
+    keys: Keyring;
+    /** The worker's public origin: `AUTH_URL` when set, else the request's. */
+    origin: string;
+    /** The request's session, looked up at most once (see `getSession`). */
+    session?: Promise<Session | null>;
+  };
+}

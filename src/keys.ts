@@ -1,0 +1,78 @@
+import { base64url } from "jose";
+
+/** Every use of the secret gets its own key, so a key can never be used for another job. */
+export type KeyPurpose = "session" | "flow" | "verify" | "provider-token";
+
+const SALT = new TextEncoder().encode("edge-session-worker/v1");
+const info = (label: string) => new TextEncoder().encode(label);
+
+interface SecretKeys {
+  kid: string;
+  base: CryptoKey;
+  derived: Map<KeyPurpose, Promise<CryptoKey>>;
+}
+
+export interface KeyEntry {
+  kid: string;
+  key: CryptoKey;
+}
+
+/**
+ * The keys derived from `AUTH_SECRET`: one entry per listed secret, newest
+ * first. Sealing always uses the newest; opening looks a key up by the
+ * `kid` in the token header, so rotation needs no trial decryption.
+ */
+export class Keyring {
+  private constructor(private readonly secrets: SecretKeys[]) {}
+
+  static async create(secrets: string[]): Promise<Keyring> {
+    const entries = await Promise.all(
+      secrets.map(async (secret): Promise<SecretKeys> => {
+        const base = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), "HKDF", false, ["deriveBits", "deriveKey"]);
+        const bits = await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: SALT, info: info("kid") }, base, 48);
+        return { kid: base64url.encode(new Uint8Array(bits)), base, derived: new Map() };
+      }),
+    );
+    return new Keyring(entries);
+  }
+
+  private key(entry: SecretKeys, purpose: KeyPurpose): Promise<CryptoKey> {
+    let key = entry.derived.get(purpose);
+    if (!key) {
+      key = crypto.subtle.deriveKey(
+        { name: "HKDF", hash: "SHA-256", salt: SALT, info: info(`aes-gcm:${purpose}`) },
+        entry.base,
+        { name: "AES-GCM", length: 256 },
+        false,
+        ["encrypt", "decrypt"],
+      );
+      entry.derived.set(purpose, key);
+    }
+    return key;
+  }
+
+  /** The newest secret's key, for sealing. */
+  async current(purpose: KeyPurpose): Promise<KeyEntry> {
+    const entry = this.secrets[0]!;
+    return { kid: entry.kid, key: await this.key(entry, purpose) };
+  }
+
+  /** The key for a `kid`, or undefined when that secret is no longer configured. */
+  async find(purpose: KeyPurpose, kid: string): Promise<CryptoKey | undefined> {
+    const entry = this.secrets.find((candidate) => candidate.kid === kid);
+    return entry ? this.key(entry, purpose) : undefined;
+  }
+}
+
+// Derived once per isolate, not per request.
+const keyrings = new Map<string, Promise<Keyring>>();
+
+export function getKeyring(secrets: string[]): Promise<Keyring> {
+  const id = secrets.join("\n");
+  let keyring = keyrings.get(id);
+  if (!keyring) {
+    keyring = Keyring.create(secrets);
+    keyrings.set(id, keyring);
+  }
+  return keyring;
+}

@@ -1,0 +1,35 @@
+import type { Context } from "hono";
+
+export type AuditEvent =
+  | "signin"
+  | "signin_refused"
+  | "signout"
+  | "revoked"
+  | "key_not_found"
+  | "config_invalid"
+  | "error";
+
+export interface AuditFields {
+  sessionId?: string;
+  user?: string;
+  reason?: string;
+  [field: string]: string | number | boolean | undefined;
+}
+
+/**
+ * One JSON line per security-relevant event, collected by Workers Logs and
+ * `wrangler tail`. Callers pass identifiers only — never a token, secret,
+ * code or cookie value.
+ */
+export function audit(event: AuditEvent, fields: AuditFields = {}, c?: Context): void {
+  const request = c?.req.raw as (Request & { cf?: { country?: string } }) | undefined;
+  console.log(
+    JSON.stringify({
+      event,
+      at: new Date().toISOString(),
+      ip: request?.headers.get("CF-Connecting-IP") ?? undefined,
+      country: request?.cf?.country,
+      ...fields,
+    }),
+  );
+}

@@ -1,0 +1,35 @@
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv } from "./env";
+import { AuthError } from "./errors";
+
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** True when the request was made to this machine (the development provider's only audience). */
+export function isLocalRequest(c: Context<AppEnv>): boolean {
+  return LOCAL_HOSTS.has(new URL(c.req.url).hostname);
+}
+
+/** The worker's own origin or one listed in ALLOWED_ORIGINS. */
+export function isTrustedOrigin(c: Context<AppEnv>, origin: string): boolean {
+  return origin === c.var.origin || c.var.config.allowedOrigins.has(origin);
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Refuses cross-site state-changing requests. Browsers send `Origin` on
+ * every POST and DELETE, and `Sec-Fetch-Site` when they support it; a
+ * request with neither comes from a non-browser client (a server, a CLI),
+ * which cookies' SameSite rules and bearer tokens already cover.
+ */
+export const sameOriginOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (!SAFE_METHODS.has(c.req.method)) {
+    const origin = c.req.header("Origin");
+    const site = c.req.header("Sec-Fetch-Site");
+    const trusted = origin === undefined ? site === undefined || site === "same-origin" || site === "none" : isTrustedOrigin(c, origin);
+    if (!trusted) {
+      throw new AuthError(403, "cross_site_request", "This request came from another site and was refused.");
+    }
+  }
+  await next();
+};

@@ -1,0 +1,71 @@
+import { CodeChallengeMethod, OAuth2Client } from "arctic";
+import type { Profile } from "../profile";
+import { asRecord, getJSON, joinURL, parseTokens, str, tokenEndpointError, tokenEndpoint } from "./http";
+import type { Provider, ProviderDefinition, ProviderTokens } from "./types";
+
+const NAME = "GitHub";
+const API_HEADERS = { Accept: "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28" };
+
+/**
+ * GitHub (and GitHub Enterprise Server) through arctic's generic client:
+ * arctic's `GitHub` class has fixed URLs and no PKCE.
+ */
+export const github: ProviderDefinition = {
+  id: "github",
+  configure(vars, { timeoutMs }) {
+    const client = vars.pair("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET");
+    const oauthURL = vars.url("GITHUB_OAUTH_URL", "https://github.com");
+    const apiURL = vars.url("GITHUB_API_URL", "https://api.github.com");
+    if (!client || !oauthURL || !apiURL) return null;
+    const tokenURL = joinURL(oauthURL, "/login/oauth/access_token");
+    const oauth = (redirectURI: string | null) => new OAuth2Client(client.id, client.secret, redirectURI);
+
+    // GitHub answers token errors with HTTP 200 and an `error` field.
+    const readTokens = (tokens: { data: object }): ProviderTokens => {
+      const error = (tokens.data as { error?: unknown }).error;
+      if (typeof error === "string") throw tokenEndpointError(NAME, error);
+      // OAuth-App tokens never expire; GitHub-App tokens carry expires_in (8 h) and a refresh token.
+      return parseTokens(NAME, tokens, null);
+    };
+
+    const provider: Provider = {
+      id: "github",
+      name: NAME,
+      origins: [new URL(oauthURL).origin],
+      localOnly: false,
+      authorizationURL({ state, codeVerifier, redirectURI }) {
+        return oauth(redirectURI).createAuthorizationURLWithPKCE(
+          joinURL(oauthURL, "/login/oauth/authorize"),
+          state,
+          CodeChallengeMethod.S256,
+          codeVerifier,
+          ["read:user", "user:email"],
+        );
+      },
+      async exchangeCode({ code, codeVerifier, redirectURI }) {
+        return readTokens(await tokenEndpoint(NAME, timeoutMs, () => oauth(redirectURI).validateAuthorizationCode(tokenURL, code, codeVerifier)));
+      },
+      async profile({ accessToken }): Promise<Profile> {
+        const [user, emails] = await Promise.all([
+          getJSON(NAME, joinURL(apiURL, "/user"), accessToken, timeoutMs, API_HEADERS),
+          getJSON(NAME, joinURL(apiURL, "/user/emails"), accessToken, timeoutMs, API_HEADERS),
+        ]);
+        const u = asRecord(user, NAME);
+        const primary = Array.isArray(emails)
+          ? emails.find((e) => typeof e === "object" && e !== null && e.primary === true && e.verified === true)
+          : undefined;
+        return {
+          id: typeof u.id === "number" && Number.isSafeInteger(u.id) ? String(u.id) : "",
+          login: str(u.login) ?? "",
+          name: str(u.name),
+          email: str(primary?.email),
+          avatarUrl: str(u.avatar_url),
+        };
+      },
+      async refresh(refreshToken) {
+        return readTokens(await tokenEndpoint(NAME, timeoutMs, () => oauth(null).refreshAccessToken(tokenURL, refreshToken, [])));
+      },
+    };
+    return provider;
+  },
+};

@@ -1,0 +1,147 @@
+import {
+  ArcticFetchError,
+  OAuth2RequestError,
+  UnexpectedErrorResponseBodyError,
+  UnexpectedResponseError,
+} from "arctic";
+import { AuthError } from "../errors";
+import type { ProviderTokens } from "./types";
+
+/** GitHub's REST API refuses requests without one; others are happy to see it. */
+export const USER_AGENT = "edge-session-worker";
+
+/** Provider answers larger than this are refused rather than buffered. */
+const MAX_BODY_BYTES = 256 * 1024;
+
+export function joinURL(base: string, path: string): string {
+  return base.replace(/\/+$/, "") + path;
+}
+
+const timeoutError = (provider: string) =>
+  new AuthError(504, "provider_timeout", `${provider} did not answer in time. Please try again.`);
+const unavailable = (provider: string) =>
+  new AuthError(502, "provider_unavailable", `${provider} could not be reached or answered with an error. Please try again.`);
+const badResponse = (provider: string) =>
+  new AuthError(502, "provider_bad_response", `${provider} sent a response that could not be understood.`);
+
+/**
+ * arctic's clients take no AbortSignal, so the wait is bounded here; the
+ * abandoned fetch is cancelled by the runtime when the request ends.
+ */
+async function withTimeout<T>(work: Promise<T>, ms: number, provider: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeoutError(provider)), ms);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Turns an OAuth error code from a token endpoint into a clean error. */
+export function tokenEndpointError(provider: string, code: string): AuthError {
+  if (code === "invalid_grant" || code === "bad_verification_code") {
+    return new AuthError(400, "invalid_code", `${provider} rejected the sign-in code: it has expired or was already used. Please sign in again.`);
+  }
+  return new AuthError(502, "provider_error", `${provider} refused the token request (${code.slice(0, 64)}).`);
+}
+
+/**
+ * Runs an arctic request to a token or revocation endpoint with a timeout
+ * and maps every way it can fail to a clean error.
+ */
+export async function tokenEndpoint<T>(provider: string, timeoutMs: number, send: () => Promise<T>): Promise<T> {
+  try {
+    return await withTimeout(send(), timeoutMs, provider);
+  } catch (error) {
+    if (error instanceof AuthError) throw error;
+    if (error instanceof OAuth2RequestError) throw tokenEndpointError(provider, error.code);
+    if (error instanceof ArcticFetchError || error instanceof UnexpectedResponseError) throw unavailable(provider);
+    if (error instanceof UnexpectedErrorResponseBodyError) throw badResponse(provider);
+    throw unavailable(provider);
+  }
+}
+
+/**
+ * Reads a token response. `defaultLifetime` (seconds) applies when the
+ * provider omits `expires_in` but its tokens do expire (Vercel).
+ */
+export function parseTokens(provider: string, tokens: { data: object }, defaultLifetime: number | null): ProviderTokens {
+  const data = tokens.data as Record<string, unknown>;
+  const accessToken = data.access_token;
+  if (typeof accessToken !== "string" || accessToken === "" || accessToken.length > 2048) throw badResponse(provider);
+  const expiresIn = typeof data.expires_in === "number" && data.expires_in > 0 ? data.expires_in : defaultLifetime;
+  const refreshToken = typeof data.refresh_token === "string" && data.refresh_token.length <= 2048 ? data.refresh_token : null;
+  return {
+    accessToken,
+    accessTokenExpiresAt: expiresIn === null ? null : Math.floor(Date.now() / 1000) + Math.floor(expiresIn),
+    refreshToken: refreshToken || null,
+  };
+}
+
+async function readBounded(response: Response, provider: string): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw badResponse(provider);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** GET a provider API resource as JSON with the user's token, bounded in time and size. */
+export async function getJSON(provider: string, url: string, accessToken: string, timeoutMs: number, headers: Record<string, string> = {}): Promise<unknown> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { Accept: "application/json", "User-Agent": USER_AGENT, Authorization: `Bearer ${accessToken}`, ...headers },
+      signal,
+    });
+  } catch {
+    throw signal.aborted ? timeoutError(provider) : unavailable(provider);
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw unavailable(provider);
+  }
+  if (!/^application\/([\w.+-]*\+)?json\b/i.test(response.headers.get("content-type") ?? "")) {
+    await response.body?.cancel();
+    throw badResponse(provider);
+  }
+  let text: string;
+  try {
+    text = await readBounded(response, provider);
+  } catch (error) {
+    if (error instanceof AuthError) throw error;
+    throw signal.aborted ? timeoutError(provider) : unavailable(provider);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badResponse(provider);
+  }
+}
+
+export function asRecord(value: unknown, provider: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw badResponse(provider);
+  return value as Record<string, unknown>;
+}
+
+export const str = (value: unknown): string | null => (typeof value === "string" && value !== "" ? value : null);

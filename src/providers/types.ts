@@ -1,0 +1,57 @@
+import type { VarReader } from "../vars";
+import type { Profile } from "../profile";
+
+
+export interface ProviderTokens {
+  accessToken: string;
+  /** Epoch seconds; `null` for tokens that never expire (GitHub OAuth Apps). */
+  accessTokenExpiresAt: number | null;
+  refreshToken: string | null;
+}
+
+export interface AuthorizationRequest {
+  state: string;
+  codeVerifier: string;
+  redirectURI: string;
+}
+
+export interface CodeExchange {
+  code: string;
+  codeVerifier: string;
+  redirectURI: string;
+}
+
+/** Settings shared by every provider, read once with the rest of the configuration. */
+export interface ProviderSettings {
+  /** Milliseconds before a call to the provider is abandoned. */
+  timeoutMs: number;
+  /** Where the auth routes are mounted, e.g. `/auth`. */
+  basePath: string;
+}
+
+/** The one interface every sign-in provider implements. */
+export interface Provider {
+  id: string;
+  name: string;
+  /** Origins the browser is sent to during sign-in (for CSP `form-action`). */
+  origins: string[];
+  /** The development provider only answers requests made to localhost. */
+  localOnly: boolean;
+  authorizationURL(request: AuthorizationRequest): URL;
+  exchangeCode(exchange: CodeExchange): Promise<ProviderTokens>;
+  profile(tokens: ProviderTokens): Promise<Profile>;
+  /** Renews an expired access token; absent when the provider cannot. */
+  refresh?(refreshToken: string): Promise<ProviderTokens>;
+  /** Revokes a token at the provider on sign-out; absent when unsupported. */
+  revoke?(token: string): Promise<void>;
+}
+
+/**
+ * A provider module: reads its own variables and, when they enable it,
+ * returns the provider. Adding a provider is one such file plus one entry
+ * in `providers/index.ts`.
+ */
+export interface ProviderDefinition {
+  id: string;
+  configure(vars: VarReader, settings: ProviderSettings): Provider | null;
+}

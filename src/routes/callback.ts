@@ -1,0 +1,38 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../env";
+import { AuthError } from "../errors";
+import { takeFlow } from "../flow";
+import { audit } from "../log";
+import { boundProfile } from "../profile";
+import { issueSession, newSessionId } from "../session";
+import { callbackURL, requireProvider } from "./signin";
+
+export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", async (c) => {
+  const provider = requireProvider(c);
+  const flow = await takeFlow(c);
+  const query = c.req.query();
+  try {
+    if (query.error !== undefined) {
+      if (query.error === "access_denied") {
+        throw new AuthError(403, "access_denied", `You did not allow ${provider.name} to sign you in.`);
+      }
+      throw new AuthError(502, "provider_error", `${provider.name} could not complete the sign-in.`);
+    }
+    if (!flow) {
+      throw new AuthError(400, "flow_missing", "This sign-in has expired or was started in another browser. Please sign in again.");
+    }
+    if (flow.prv !== provider.id || !query.state || query.state !== flow.st) {
+      throw new AuthError(400, "invalid_state", "This sign-in could not be verified (the state does not match). Please sign in again.");
+    }
+    if (!query.code) throw new AuthError(400, "missing_code", `${provider.name} did not send a sign-in code.`);
+
+    const tokens = await provider.exchangeCode({ code: query.code, codeVerifier: flow.cv, redirectURI: callbackURL(c, provider) });
+    const profile = boundProfile(await provider.profile(tokens), provider.name);
+    const session = await issueSession(c, { id: newSessionId(), provider: provider.id, profile, tokens, remember: flow.rem });
+    audit("signin", { sessionId: session.id, user: session.userKey, provider: provider.id, remember: flow.rem }, c);
+    return c.redirect(flow.rt, 302);
+  } catch (error) {
+    if (error instanceof AuthError) audit("signin_refused", { provider: provider.id, reason: error.code }, c);
+    throw error;
+  }
+});

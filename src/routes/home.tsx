@@ -1,0 +1,21 @@
+import { Hono, type Context } from "hono";
+import type { AppEnv } from "../env";
+import { HomePage } from "../pages/home";
+import { STYLESHEET } from "../pages/style";
+import { getSession } from "../session";
+
+/** The signed-in page, or a trip to sign in and back. */
+export async function home(c: Context<AppEnv>) {
+  const { basePath } = c.var.config;
+  const session = await getSession(c);
+  if (!session) return c.redirect(`${basePath}/signin?redirect_to=${encodeURIComponent(c.req.path)}`, 302);
+  const providerName = c.var.config.providers.get(session.provider)?.name ?? session.provider;
+  return c.html(<HomePage basePath={basePath} session={session} providerName={providerName} />);
+}
+
+export const homeRoutes = new Hono<AppEnv>()
+  .get("/", home)
+  .get("/style.css", (c) => {
+    c.header("Cache-Control", "public, max-age=3600");
+    return c.body(STYLESHEET, 200, { "Content-Type": "text/css; charset=utf-8" });
+  });

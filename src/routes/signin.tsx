@@ -1,0 +1,45 @@
+import { generateCodeVerifier, generateState } from "arctic";
+import { Hono, type Context } from "hono";
+import type { AppEnv } from "../env";
+import { AuthError } from "../errors";
+import { startFlow } from "../flow";
+import { isLocalRequest } from "../origins";
+import { SignInPage } from "../pages/signin";
+import type { Provider } from "../providers/types";
+import { safeRedirect } from "../redirects";
+
+/** The provider named in the path (or `id`), if it is enabled and may serve this request. */
+export function requireProvider(c: Context<AppEnv>, id = c.req.param("provider") ?? ""): Provider {
+  const provider = c.var.config.providers.get(id);
+  if (!provider) throw new AuthError(404, "unknown_provider", "There is no such sign-in provider here.");
+  if (provider.localOnly && !isLocalRequest(c)) {
+    throw new AuthError(403, "dev_provider_local_only", "The development sign-in only works on localhost.");
+  }
+  return provider;
+}
+
+export const callbackURL = (c: Context<AppEnv>, provider: Provider) =>
+  `${c.var.origin}${c.var.config.basePath}/callback/${provider.id}`;
+
+export const signinRoutes = new Hono<AppEnv>()
+  .get("/signin", (c) => {
+    const { config } = c.var;
+    const local = isLocalRequest(c);
+    const providers = [...config.providers.values()].filter((provider) => local || !provider.localOnly);
+    const redirectTo = safeRedirect(c.req.query("redirect_to"), c.var.origin, config.allowedOrigins);
+    return c.html(<SignInPage basePath={config.basePath} providers={providers} redirectTo={redirectTo} />);
+  })
+  .get("/signin/:provider", async (c) => {
+    const provider = requireProvider(c);
+    const state = generateState();
+    const codeVerifier = generateCodeVerifier();
+    await startFlow(c, {
+      st: state,
+      cv: codeVerifier,
+      prv: provider.id,
+      rt: safeRedirect(c.req.query("redirect_to"), c.var.origin, c.var.config.allowedOrigins),
+      rem: c.req.query("remember") === "1",
+    });
+    const url = provider.authorizationURL({ state, codeVerifier, redirectURI: callbackURL(c, provider) });
+    return c.redirect(url.toString(), 302);
+  });
