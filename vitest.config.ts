@@ -1,24 +1,55 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
+import { standInVars } from "./test/standin/providers.ts";
+
+// The worker is configured here rather than through wrangler.toml so that a
+// developer's .dev.vars never leaks into the tests; the browser test runs
+// wrangler.toml itself through `wrangler dev`.
+const compatibilityDate = /^compatibility_date\s*=\s*"([\d-]+)"/m.exec(readFileSync("wrangler.toml", "utf8"))![1];
+
+/** The secret the workerd tests run with (tests that need another pass their own env). */
+export const TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef";
 
 export default defineConfig({
   test: {
+    // Audit lines are part of what the worker does; show them only for failing tests.
+    silent: "passed-only",
     projects: [
       {
         plugins: [
           cloudflareTest(async ({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
+            main: "./src/index.ts",
             miniflare: {
+              compatibilityDate,
+              kvNamespaces: ["REVOCATIONS"],
+              d1Databases: ["DB"],
               bindings: {
-                STANDIN: inject("standinURL"),
+                ...standInVars(inject("standInURL")),
+                AUTH_SECRET: TEST_SECRET,
+                DEV_PROVIDER: "true",
+                PROVIDER_TIMEOUT_MS: "1000",
+                ALLOWED_ORIGINS: "https://app.example.com",
                 TEST_MIGRATIONS: await readD1Migrations("./migrations"),
               },
             },
           })),
         ],
-        test: { name: "worker", include: ["test/worker/**/*.test.ts"], globalSetup: ["test/standin/global-setup.ts"] },
+        test: {
+          name: "workerd",
+          include: ["test/worker/**/*.test.ts"],
+          globalSetup: ["test/standin/global-setup.ts"],
+          setupFiles: ["test/worker/setup.ts"],
+        },
       },
-      { test: { name: "e2e", include: ["test/e2e/**/*.test.ts"] } },
+      {
+        test: {
+          name: "browser",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

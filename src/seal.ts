@@ -3,7 +3,8 @@ import type { KeyPurpose, Keyring } from "./keys";
 
 /** Tokens longer than any cookie we issue are refused before any crypto. */
 const MAX_TOKEN_LENGTH = 4096;
-const OPTIONS = { keyManagementAlgorithms: ["dir"], contentEncryptionAlgorithms: ["A256GCM"], requiredClaims: ["exp"] };
+// We never compress, so a `zip` header can only be an attack (a decompression bomb, or CRIME-style probing).
+const OPTIONS = { keyManagementAlgorithms: ["dir"], contentEncryptionAlgorithms: ["A256GCM"], requiredClaims: ["exp"], maxDecompressedLength: 0 };
 
 /** Seals claims into a compact JWE (`dir` + `A256GCM`) under the newest key for `purpose`. */
 export async function seal(keys: Keyring, purpose: KeyPurpose, claims: JWTPayload, ttlSeconds: number): Promise<string> {

@@ -29,6 +29,8 @@ const badResponse = (provider: string) =>
  * abandoned fetch is cancelled by the runtime when the request ends.
  */
 async function withTimeout<T>(work: Promise<T>, ms: number, provider: string): Promise<T> {
+  // The loser of the race settles later; nobody is listening by then.
+  work.catch(() => {});
   let timer: ReturnType<typeof setTimeout> | null = null;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(timeoutError(provider)), ms);
@@ -58,6 +60,7 @@ export async function tokenEndpoint<T>(provider: string, timeoutMs: number, send
   } catch (error) {
     if (error instanceof AuthError) throw error;
     if (error instanceof OAuth2RequestError) throw tokenEndpointError(provider, error.code);
+    if (error instanceof UnexpectedResponseError && error.status >= 200 && error.status < 300) throw badResponse(provider);
     if (error instanceof ArcticFetchError || error instanceof UnexpectedResponseError) throw unavailable(provider);
     if (error instanceof UnexpectedErrorResponseBodyError) throw badResponse(provider);
     throw unavailable(provider);

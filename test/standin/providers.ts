@@ -1,0 +1,351 @@
+/**
+ * A local stand-in for github.com, api.github.com, vercel.com and
+ * api.vercel.com, shaped like the real APIs where it matters to a client:
+ * GitHub reports token errors with HTTP 200 and an `error` field and its
+ * REST API refuses requests without `User-Agent`; Vercel requires PKCE and
+ * answers token errors with HTTP 400. Codes are single-use and PKCE is
+ * verified. Tests pick who signs in and how the provider misbehaves per
+ * flow, by adding `as=<login>` and `behave=<flag,…>` to the authorization
+ * URL the worker redirects to — so parallel tests never share state.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+
+export const CLIENTS = {
+  github: { id: "gh-client", secret: "gh-secret" },
+  vercel: { id: "vc-client", secret: "vc-secret" },
+};
+
+/** Ways a flow can make the provider misbehave. */
+export type Behaviour =
+  | "token_slow" // token endpoint hangs past the worker's timeout
+  | "token_500" // token endpoint fails with an HTML 500
+  | "token_html" // token endpoint answers 200 with an HTML page
+  | "profile_slow"
+  | "profile_500"
+  | "profile_html"
+  | "profile_huge" // a multi-megabyte JSON profile
+  | "big_fields" // 10 KB name and login
+  | "no_verified_email" // no verified primary email
+  | "no_email_scope" // token granted without user:email (GitHub answers /user/emails with 404)
+  | "app_tokens" // GitHub App: expiring access token + rotating refresh token
+  | "no_refresh" // Vercel: no refresh token (offline_access not granted)
+  | "no_expiry"; // Vercel: token without expires_in
+
+interface Grant {
+  provider: "github" | "vercel";
+  login: string;
+  behaviours: Set<Behaviour>;
+  redirectURI: string;
+  challenge: string | null;
+  scope: string;
+  expiresAt: number;
+  used: boolean;
+}
+
+interface Token {
+  provider: "github" | "vercel";
+  login: string;
+  behaviours: Set<Behaviour>;
+  scope: string;
+  revoked: boolean;
+}
+
+// Past the 1 s timeout the tests give the worker, yet short enough to finish before the run ends.
+const SLOW_MS = 1_500;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const random = (prefix: string) => prefix + randomBytes(18).toString("base64url");
+const s256 = (verifier: string) => createHash("sha256").update(verifier).digest("base64url");
+
+export interface StandIn {
+  url: string;
+  server: Server;
+  /** Every token ever revoked at Vercel's revocation endpoint. */
+  revoked: Set<string>;
+  close(): Promise<void>;
+}
+
+export async function startStandIn(port = 0): Promise<StandIn> {
+  const grants = new Map<string, Grant>();
+  const tokens = new Map<string, Token>();
+  const refreshTokens = new Map<string, Token>();
+  const revoked = new Set<string>();
+  const ids = new Map<string, number>();
+  const idFor = (login: string) => {
+    if (!ids.has(login)) ids.set(login, 1000 + ids.size + 1);
+    return ids.get(login)!;
+  };
+
+  function issueTokens(token: Token, expires: number | null, refresh: boolean) {
+    const accessToken = random(token.provider === "github" ? "gho_" : "vca_");
+    tokens.set(accessToken, token);
+    const body: Record<string, unknown> = { access_token: accessToken, token_type: token.provider === "github" ? "bearer" : "Bearer", scope: token.scope };
+    if (expires !== null) body.expires_in = expires;
+    if (refresh) {
+      const refreshToken = random(token.provider === "github" ? "ghr_" : "vcr_");
+      refreshTokens.set(refreshToken, token);
+      body.refresh_token = refreshToken;
+      if (token.provider === "github") body.refresh_token_expires_in = 15_897_600;
+    }
+    return body;
+  }
+
+  function clientFrom(req: IncomingMessage, form: URLSearchParams) {
+    const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? "");
+    if (basic) {
+      const [id, secret] = Buffer.from(basic[1]!, "base64").toString().split(":");
+      return { id, secret };
+    }
+    return { id: form.get("client_id") ?? undefined, secret: form.get("client_secret") ?? undefined };
+  }
+
+  const server = createServer(async (req, res) => {
+    try {
+      await route(req, res);
+    } catch (error) {
+      if (!res.headersSent) send(res, 500, "text/plain", String(error));
+    }
+  });
+
+  function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}) {
+    res.writeHead(status, { "Content-Type": type, ...headers });
+    res.end(body);
+  }
+  const json = (res: ServerResponse, status: number, body: unknown) => send(res, status, "application/json; charset=utf-8", JSON.stringify(body));
+  const html500 = (res: ServerResponse) => send(res, 500, "text/html", "<!DOCTYPE html><h1>Internal Server Error</h1>");
+  const redirect = (res: ServerResponse, location: string) => {
+    res.writeHead(302, { Location: location });
+    res.end();
+  };
+
+  async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return new URLSearchParams(Buffer.concat(chunks).toString());
+  }
+
+  function authorize(provider: "github" | "vercel", url: URL, res: ServerResponse) {
+    const q = url.searchParams;
+    if (q.get("client_id") !== CLIENTS[provider].id) return send(res, 404, "text/html", "<h1>Unknown application</h1>");
+    const redirectURI = q.get("redirect_uri");
+    const state = q.get("state");
+    if (!redirectURI || !/^https?:\/\//.test(redirectURI)) return send(res, 400, "text/html", "<h1>Bad redirect_uri</h1>");
+    const back = new URL(redirectURI);
+    if (state !== null) back.searchParams.set("state", state);
+    const challenge = q.get("code_challenge");
+    if (provider === "vercel" && (!challenge || q.get("code_challenge_method") !== "S256")) {
+      back.searchParams.set("error", "invalid_request");
+      back.searchParams.set("error_description", "PKCE with S256 is required");
+      return redirect(res, back.toString());
+    }
+    if (q.get("deny") === "1") {
+      back.searchParams.set("error", "access_denied");
+      back.searchParams.set("error_description", "The user has denied your application access.");
+      return redirect(res, back.toString());
+    }
+    const behaviours = new Set((q.get("behave") ?? "").split(",").filter(Boolean) as Behaviour[]);
+    let scope = (q.get("scope") ?? "").split(" ").filter(Boolean);
+    if (behaviours.has("no_email_scope")) scope = scope.filter((s) => s !== "user:email");
+    if (behaviours.has("no_refresh")) scope = scope.filter((s) => s !== "offline_access");
+    const code = random("code_");
+    grants.set(code, {
+      provider,
+      login: q.get("as") ?? "octocat",
+      behaviours,
+      redirectURI,
+      challenge,
+      scope: provider === "github" ? scope.join(",") : scope.join(" "),
+      expiresAt: Date.now() + 600_000,
+      used: false,
+    });
+    back.searchParams.set("code", code);
+    redirect(res, back.toString());
+  }
+
+  async function githubToken(req: IncomingMessage, res: ServerResponse) {
+    const form = await readForm(req);
+    const client = clientFrom(req, form);
+    // GitHub: errors come back as HTTP 200 with an `error` field.
+    const error = (error: string, description: string) =>
+      json(res, 200, { error, error_description: description, error_uri: `https://docs.github.com/apps/troubleshooting#${error}` });
+    if (client.id !== CLIENTS.github.id || client.secret !== CLIENTS.github.secret) {
+      return error("incorrect_client_credentials", "The client_id and/or client_secret passed are incorrect.");
+    }
+    if (form.get("grant_type") === "refresh_token") {
+      const token = refreshTokens.get(form.get("refresh_token") ?? "");
+      if (!token) return error("bad_refresh_token", "The refresh token passed is incorrect or expired.");
+      refreshTokens.delete(form.get("refresh_token")!);
+      return json(res, 200, issueTokens(token, 28_800, true));
+    }
+    const code = form.get("code") ?? "";
+    const grant = grants.get(code);
+    if (!grant || grant.provider !== "github" || grant.used || grant.expiresAt < Date.now()) {
+      return error("bad_verification_code", "The code passed is incorrect or expired.");
+    }
+    grant.used = true;
+    if (form.get("redirect_uri") && form.get("redirect_uri") !== grant.redirectURI) {
+      return error("redirect_uri_mismatch", "The redirect_uri MUST match the registered callback URL for this application.");
+    }
+    if (grant.challenge && s256(form.get("code_verifier") ?? "") !== grant.challenge) {
+      return error("bad_verification_code", "The code_verifier does not match the code_challenge.");
+    }
+    if (await misbehave(grant.behaviours, "token", res)) return;
+    const app = grant.behaviours.has("app_tokens");
+    json(res, 200, issueTokens({ provider: "github", login: grant.login, behaviours: grant.behaviours, scope: grant.scope, revoked: false }, app ? 28_800 : null, app));
+  }
+
+  async function vercelToken(req: IncomingMessage, res: ServerResponse) {
+    const form = await readForm(req);
+    const client = clientFrom(req, form);
+    if (client.id !== CLIENTS.vercel.id || client.secret !== CLIENTS.vercel.secret) {
+      return json(res, 401, { error: "invalid_client", error_description: "Client authentication failed" });
+    }
+    const invalidGrant = (description: string) => json(res, 400, { error: "invalid_grant", error_description: description });
+    if (form.get("grant_type") === "refresh_token") {
+      const token = refreshTokens.get(form.get("refresh_token") ?? "");
+      if (!token || token.revoked) return invalidGrant("Invalid refresh token");
+      refreshTokens.delete(form.get("refresh_token")!);
+      return json(res, 200, issueTokens(token, 3600, true));
+    }
+    if (form.get("grant_type") !== "authorization_code") return json(res, 400, { error: "unsupported_grant_type" });
+    const grant = grants.get(form.get("code") ?? "");
+    if (!grant || grant.provider !== "vercel" || grant.used || grant.expiresAt < Date.now()) return invalidGrant("Invalid authorization code");
+    grant.used = true;
+    if (form.get("redirect_uri") !== grant.redirectURI) return invalidGrant("redirect_uri mismatch");
+    if (!form.get("code_verifier") || s256(form.get("code_verifier")!) !== grant.challenge) return invalidGrant("PKCE verification failed");
+    if (await misbehave(grant.behaviours, "token", res)) return;
+    const token: Token = { provider: "vercel", login: grant.login, behaviours: grant.behaviours, scope: grant.scope, revoked: false };
+    const body = issueTokens(token, grant.behaviours.has("no_expiry") ? null : 3600, grant.scope.split(" ").includes("offline_access"));
+    body.id_token = "eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl";
+    json(res, 200, body);
+  }
+
+  /** Applies a flow's misbehaviour for one stage; true when the response was taken over. */
+  async function misbehave(behaviours: Set<Behaviour>, stage: "token" | "profile", res: ServerResponse): Promise<boolean> {
+    if (behaviours.has(`${stage}_slow` as Behaviour)) {
+      await sleep(SLOW_MS);
+      if (!res.destroyed) json(res, 504, { message: "too late" });
+      return true;
+    }
+    if (behaviours.has(`${stage}_500` as Behaviour)) {
+      html500(res);
+      return true;
+    }
+    if (behaviours.has(`${stage}_html` as Behaviour)) {
+      send(res, 200, "text/html", "<!DOCTYPE html><title>Maintenance</title><p>We'll be right back.</p>");
+      return true;
+    }
+    if (stage === "profile" && behaviours.has("profile_huge")) {
+      json(res, 200, { login: "huge", id: 1, padding: "x".repeat(3 * 1024 * 1024) });
+      return true;
+    }
+    return false;
+  }
+
+  function bearer(req: IncomingMessage): Token | undefined {
+    const match = /^(?:Bearer|token) (\S+)$/i.exec(req.headers.authorization ?? "");
+    const token = match ? tokens.get(match[1]!) : undefined;
+    return token && !token.revoked ? token : undefined;
+  }
+
+  async function githubAPI(path: string, req: IncomingMessage, res: ServerResponse) {
+    // GitHub: "Request forbidden by administrative rules" without a User-Agent.
+    if (!req.headers["user-agent"]) {
+      return send(res, 403, "text/plain; charset=utf-8", "Request forbidden by administrative rules. Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required). Check https://developer.github.com for other possible causes.\n");
+    }
+    const token = bearer(req);
+    if (!token || token.provider !== "github") {
+      return json(res, 401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" });
+    }
+    if (await misbehave(token.behaviours, "profile", res)) return;
+    const big = token.behaviours.has("big_fields");
+    if (path === "/user") {
+      return json(res, 200, {
+        login: big ? "l".repeat(10_240) : token.login,
+        id: idFor(token.login),
+        node_id: `U_${idFor(token.login)}`,
+        avatar_url: `https://avatars.githubusercontent.com/u/${idFor(token.login)}?v=4`,
+        type: "User",
+        name: big ? "N".repeat(10_240) : `${token.login[0]!.toUpperCase()}${token.login.slice(1)} Example`,
+        email: null,
+      });
+    }
+    if (path === "/user/emails") {
+      if (!token.scope.split(",").includes("user:email")) {
+        return json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest/users/emails", status: "404" });
+      }
+      const verified = !token.behaviours.has("no_verified_email");
+      return json(res, 200, [
+        { email: `${token.login}@old.example`, primary: false, verified: true, visibility: null },
+        { email: `${token.login}@example.com`, primary: true, verified, visibility: "private" },
+      ]);
+    }
+    json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" });
+  }
+
+  async function vercelUserinfo(req: IncomingMessage, res: ServerResponse) {
+    const token = bearer(req);
+    if (!token || token.provider !== "vercel") return json(res, 401, { error: "invalid_token", error_description: "Invalid access token" });
+    if (await misbehave(token.behaviours, "profile", res)) return;
+    json(res, 200, {
+      sub: `vc_user_${idFor(token.login)}`,
+      email: `${token.login}@example.dev`,
+      email_verified: !token.behaviours.has("no_verified_email"),
+      name: `${token.login} on Vercel`,
+      preferred_username: token.login,
+      picture: `https://vercel.com/api/www/avatar/${token.login}`,
+    });
+  }
+
+  async function vercelRevoke(req: IncomingMessage, res: ServerResponse) {
+    const form = await readForm(req);
+    const client = clientFrom(req, form);
+    if (client.id !== CLIENTS.vercel.id || client.secret !== CLIENTS.vercel.secret) return json(res, 401, { error: "invalid_client" });
+    const value = form.get("token") ?? "";
+    const token = tokens.get(value) ?? refreshTokens.get(value);
+    if (token) token.revoked = true;
+    revoked.add(value);
+    send(res, 200, "application/json", "{}");
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? "/", "http://standin");
+    const key = `${req.method} ${url.pathname}`;
+    if (key === "GET /github/login/oauth/authorize") return authorize("github", url, res);
+    if (key === "POST /github/login/oauth/access_token") return githubToken(req, res);
+    if (req.method === "GET" && url.pathname.startsWith("/github-api/")) return githubAPI(url.pathname.slice("/github-api".length), req, res);
+    if (key === "GET /vercel/oauth/authorize") return authorize("vercel", url, res);
+    if (key === "POST /vercel-api/login/oauth/token") return vercelToken(req, res);
+    if (key === "GET /vercel-api/login/oauth/userinfo") return vercelUserinfo(req, res);
+    if (key === "POST /vercel-api/login/oauth/token/revoke") return vercelRevoke(req, res);
+    if (key === "GET /__revoked") return json(res, 200, { revoked: [...revoked] });
+    json(res, 404, { message: "Not Found" });
+  }
+
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const address = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    server,
+    revoked,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The worker variables that point both providers at a running stand-in. */
+export function standInVars(url: string): Record<string, string> {
+  return {
+    GITHUB_CLIENT_ID: CLIENTS.github.id,
+    GITHUB_CLIENT_SECRET: CLIENTS.github.secret,
+    GITHUB_OAUTH_URL: `${url}/github`,
+    GITHUB_API_URL: `${url}/github-api`,
+    VERCEL_CLIENT_ID: CLIENTS.vercel.id,
+    VERCEL_CLIENT_SECRET: CLIENTS.vercel.secret,
+    VERCEL_OAUTH_URL: `${url}/vercel`,
+    VERCEL_API_URL: `${url}/vercel-api`,
+  };
+}

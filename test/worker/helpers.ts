@@ -1,0 +1,123 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import type { Env } from "../../src/env";
+import worker from "../../src/index";
+
+export const LOCAL = "http://localhost:8787";
+export const PUBLIC = "https://auth.example.com";
+
+/**
+ * Sends a request to the worker — the real one, in workerd, with the test
+ * run's KV and D1 — optionally with some variables changed.
+ */
+export async function call(input: string | Request, init: RequestInit = {}, vars: Record<string, unknown> = {}): Promise<Response> {
+  const request = typeof input === "string" ? new Request(input.startsWith("http") ? input : LOCAL + input, { redirect: "manual", ...init }) : input;
+  const ctx = createExecutionContext();
+  const response = await worker.fetch!(request as Request<unknown, IncomingRequestCfProperties>, (Object.keys(vars).length ? { ...env, ...vars } : env) as unknown as Env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** A minimal cookie jar: enough to carry our cookies between requests like a browser would. */
+export class Jar {
+  readonly cookies = new Map<string, string>();
+
+  take(response: Response): this {
+    for (const header of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = header.split(";");
+      const at = pair!.indexOf("=");
+      const name = pair!.slice(0, at).trim();
+      const value = pair!.slice(at + 1).trim();
+      const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a));
+      if (expired || value === "") this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return this;
+  }
+
+  get header(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+  }
+
+  /** The value of the cookie whose name ends with `suffix` (ignoring prefixes). */
+  get(suffix: string): string | undefined {
+    for (const [name, value] of this.cookies) if (name.endsWith(suffix)) return value;
+    return undefined;
+  }
+}
+
+/** Calls the worker with the jar's cookies and keeps the cookies it sets. */
+export async function browse(jar: Jar, url: string, init: RequestInit = {}, vars: Record<string, unknown> = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (jar.cookies.size) headers.set("Cookie", jar.header);
+  const response = await call(url, { ...init, headers }, vars);
+  jar.take(response);
+  return response;
+}
+
+export interface SignInOptions {
+  as?: string;
+  behave?: string;
+  deny?: boolean;
+  remember?: boolean;
+  redirectTo?: string;
+  origin?: string;
+  vars?: Record<string, unknown>;
+  jar?: Jar;
+  /** Headers for the final callback request, e.g. `Accept: application/json`. */
+  headers?: Record<string, string>;
+}
+
+export interface SignInResult {
+  jar: Jar;
+  /** The worker's answer at the callback. */
+  response: Response;
+  /** The callback URL the provider sent the browser to. */
+  callbackURL: string;
+}
+
+/**
+ * Walks the whole sign-in flow: the worker's redirect to the provider (the
+ * stand-in, or the development page), the provider's redirect back, and the
+ * worker's callback.
+ */
+export async function signIn(provider: "github" | "vercel" | "dev", options: SignInOptions = {}): Promise<SignInResult> {
+  const jar = options.jar ?? new Jar();
+  const origin = options.origin ?? LOCAL;
+  const start = new URL(`${origin}/auth/signin/${provider}`);
+  if (options.redirectTo) start.searchParams.set("redirect_to", options.redirectTo);
+  if (options.remember) start.searchParams.set("remember", "1");
+  const started = await browse(jar, start.toString(), {}, options.vars);
+  if (started.status !== 302) throw new Error(`sign-in start answered ${started.status}: ${await started.text()}`);
+  const authorize = new URL(started.headers.get("Location")!);
+
+  let callbackURL: string;
+  if (provider === "dev") {
+    const form = new URLSearchParams({
+      name: options.as ?? "Dev User",
+      state: authorize.searchParams.get("state")!,
+      redirect_uri: authorize.searchParams.get("redirect_uri")!,
+      code_challenge: authorize.searchParams.get("code_challenge")!,
+    });
+    const approved = await browse(jar, `${origin}/auth/dev/authorize`, {
+      method: "POST",
+      body: form,
+      headers: { Origin: origin, "Content-Type": "application/x-www-form-urlencoded" },
+    }, options.vars);
+    callbackURL = approved.headers.get("Location")!;
+  } else {
+    if (options.as) authorize.searchParams.set("as", options.as);
+    if (options.behave) authorize.searchParams.set("behave", options.behave);
+    if (options.deny) authorize.searchParams.set("deny", "1");
+    const approved = await fetch(authorize, { redirect: "manual" });
+    callbackURL = approved.headers.get("Location")!;
+  }
+  const response = await browse(jar, callbackURL, { headers: options.headers }, options.vars);
+  return { jar, response, callbackURL };
+}
+
+/** Reads `/auth/session` as the jar's owner. */
+export async function sessionOf(jar: Jar, origin = LOCAL): Promise<{ status: number; body: any }> {
+  const response = await browse(jar, `${origin}/auth/session`);
+  return { status: response.status, body: await response.json() };
+}
