@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
+import { readForm } from "../forms";
 import { DevSignInPage } from "../pages/dev";
 import { devCode } from "../providers/dev";
 import { callbackURL, requireProvider } from "./signin";
@@ -19,10 +20,9 @@ export const devRoutes = new Hono<AppEnv>()
     return c.html(<DevSignInPage basePath={c.var.config.basePath} state={state} redirectURI={redirectURI} codeChallenge={codeChallenge} />);
   })
   .post("/dev/authorize", async (c) => {
-    const form = await c.req.parseBody();
-    const { name, state, redirect_uri: redirectURI, code_challenge: challenge } = form;
+    const { name, state, redirect_uri: redirectURI, code_challenge: challenge } = await readForm(c);
     const provider = requireProvider(c, "dev");
-    if (typeof name !== "string" || typeof state !== "string" || typeof challenge !== "string" || !state || !challenge) throw badRequest();
+    if (name === undefined || !state || !challenge) throw badRequest();
     const trimmed = name.trim();
     if (!trimmed || trimmed.length > 100) throw new AuthError(400, "invalid_name", "Please type a name of at most 100 characters.");
     // Only ever hand the code to our own callback.

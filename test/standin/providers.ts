@@ -26,6 +26,7 @@ export type Behaviour =
   | "profile_html"
   | "profile_huge" // a multi-megabyte JSON profile
   | "big_fields" // 10 KB name and login
+  | "wide_name" // a name of 300 four-byte characters
   | "no_verified_email" // no verified primary email
   | "no_email_scope" // token granted without user:email (GitHub answers /user/emails with 404)
   | "app_tokens" // GitHub App: expiring access token + rotating refresh token
@@ -266,7 +267,7 @@ export async function startStandIn(port = 0): Promise<StandIn> {
         node_id: `U_${idFor(token.login)}`,
         avatar_url: `https://avatars.githubusercontent.com/u/${idFor(token.login)}?v=4`,
         type: "User",
-        name: big ? "N".repeat(10_240) : `${token.login[0]!.toUpperCase()}${token.login.slice(1)} Example`,
+        name: big ? "N".repeat(10_240) : token.behaviours.has("wide_name") ? "😀".repeat(300) : `${token.login[0]!.toUpperCase()}${token.login.slice(1)} Example`,
         email: null,
       });
     }

@@ -6,6 +6,19 @@ import worker from "../../src/index";
 export const LOCAL = "http://localhost:8787";
 export const PUBLIC = "https://auth.example.com";
 
+// Like the runtime, hand the worker the same env object for the same
+// variables, so per-isolate caches (configuration, keys) behave as deployed.
+const envs = new WeakMap<object, Env>();
+function envWith(vars: Record<string, unknown>): Env {
+  if (Object.keys(vars).length === 0) return env as unknown as Env;
+  let merged = envs.get(vars);
+  if (!merged) {
+    merged = { ...env, ...vars } as unknown as Env;
+    envs.set(vars, merged);
+  }
+  return merged;
+}
+
 /**
  * Sends a request to the worker — the real one, in workerd, with the test
  * run's KV and D1 — optionally with some variables changed.
@@ -13,7 +26,7 @@ export const PUBLIC = "https://auth.example.com";
 export async function call(input: string | Request, init: RequestInit = {}, vars: Record<string, unknown> = {}): Promise<Response> {
   const request = typeof input === "string" ? new Request(input.startsWith("http") ? input : LOCAL + input, { redirect: "manual", ...init }) : input;
   const ctx = createExecutionContext();
-  const response = await worker.fetch!(request as Request<unknown, IncomingRequestCfProperties>, (Object.keys(vars).length ? { ...env, ...vars } : env) as unknown as Env, ctx);
+  const response = await worker.fetch!(request as Request<unknown, IncomingRequestCfProperties>, envWith(vars), ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

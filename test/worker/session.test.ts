@@ -38,7 +38,7 @@ describe("GET /auth/session", () => {
     const jar = await signedIn();
     const response = await call("/auth/session", { headers: { Authorization: `Bearer ${sessionCookie(jar)}` } });
     expect(response.status).toBe(200);
-    expect((await response.json()).user.name).toBe("Session Tester");
+    expect((await response.json<{ user: { name: string } }>()).user.name).toBe("Session Tester");
     const bad = await call("/auth/session", { headers: { Authorization: "Bearer not-a-session" } });
     expect(bad.status).toBe(401);
   });

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { browse, call, sessionOf, signIn } from "./helpers";
+
+describe("pages", () => {
+  it("the sign-in page offers a button per enabled provider", async () => {
+    const response = await call("/auth/signin");
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html.startsWith("<!DOCTYPE html>")).toBe(true);
+    for (const provider of ["github", "vercel", "dev"]) expect(html).toContain(`formaction="/auth/signin/${provider}"`);
+    expect(html).toContain("Continue with GitHub");
+    expect(html).toContain('name="remember" value="1"');
+    const onlyGitHub = await call("/auth/signin", {}, { VERCEL_CLIENT_ID: undefined, VERCEL_CLIENT_SECRET: undefined, DEV_PROVIDER: "false" });
+    expect(await onlyGitHub.text()).not.toMatch(/signin\/(vercel|dev)/);
+  });
+
+  it("every response carries a strict CSP and the other security headers", async () => {
+    for (const path of ["/auth/signin", "/auth/session", "/nope"]) {
+      const response = await call(path);
+      const csp = response.headers.get("Content-Security-Policy")!;
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("style-src 'self'");
+      expect(csp).not.toContain("unsafe-inline");
+      expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+      expect(response.headers.get("Referrer-Policy")).toBe("no-referrer");
+      expect(response.headers.get("X-Frame-Options")).toBe("DENY");
+    }
+  });
+
+  it("lets forms reach the providers' sign-in pages, and nothing else", async () => {
+    const csp = (await call("/auth/signin")).headers.get("Content-Security-Policy")!;
+    const formAction = /form-action ([^;]+)/.exec(csp)![1]!.split(" ");
+    expect(formAction).toEqual(["'self'", expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/)]);
+  });
+
+  it("serves its stylesheet from its own origin", async () => {
+    const response = await call("/auth/style.css");
+    expect(response.headers.get("Content-Type")).toMatch(/^text\/css/);
+    expect(response.headers.get("Cache-Control")).toBe("public, max-age=3600");
+  });
+
+  it("the signed-in page shows who you are and a sign-out button", async () => {
+    const { jar } = await signIn("github", { as: "pagewatch" });
+    const response = await browse(jar, "/auth");
+    const html = await response.text();
+    expect(html).toContain("Pagewatch Example");
+    expect(html).toContain("pagewatch@example.com");
+    expect(html).toContain('action="/auth/signout"');
+    expect(response.headers.get("Cache-Control")).toBe("no-store");
+    expect((await browse(jar, "/")).status).toBe(200);
+  });
+
+  it("sends signed-out visitors of the signed-in page to sign in and back", async () => {
+    const response = await call("/auth");
+    expect(response.status).toBe(302);
+    expect(response.headers.get("Location")).toBe("/auth/signin?redirect_to=%2Fauth");
+  });
+
+  it("answers unknown paths and providers with 404, JSON or HTML", async () => {
+    const json = await call("/auth/nothing", { headers: { Accept: "application/json" } });
+    expect(json.status).toBe(404);
+    expect(await json.json()).toEqual({ error: "not_found", message: "There is nothing here." });
+    const page = await call("/auth/signin/myspace");
+    expect(page.status).toBe(404);
+    expect(page.headers.get("Content-Type")).toMatch(/^text\/html/);
+    expect(await page.text()).toContain("no such sign-in provider");
+  });
+
+  it("escapes what it echoes", async () => {
+    const { jar } = await signIn("dev", { as: '<script>alert("x")</script>' });
+    const html = await (await browse(jar, "/auth")).text();
+    expect(html).not.toContain("<script>");
+    expect(html).toContain("&lt;script&gt;");
+    expect((await sessionOf(jar)).body.user.name).toBe('<script>alert("x")</script>');
+  });
+
+  it("never shows a stack trace, even for a malformed request", async () => {
+    const response = await call("/auth/dev/authorize", {
+      method: "POST",
+      headers: { "Content-Type": "multipart/form-data; boundary=x", Origin: "http://localhost:8787" },
+      body: "--x\r\nbroken",
+    });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+    expect(await response.text()).not.toMatch(/\bat .+\(.*:\d+:\d+\)|node_modules|\.ts:\d+/);
+  });
+});
