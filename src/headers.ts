@@ -19,6 +19,7 @@ export function securityHeaders(config: Config): MiddlewareHandler {
       baseUri: ["'none'"],
     },
     xFrameOptions: "DENY",
-    referrerPolicy: "no-referrer",
+    // Not "no-referrer": that makes browsers send `Origin: null` on our own form posts.
+    referrerPolicy: "same-origin",
   });
 }

@@ -18,15 +18,18 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
  * Refuses cross-site state-changing requests. Browsers send `Origin` on
- * every POST and DELETE, and `Sec-Fetch-Site` when they support it; a
- * request with neither comes from a non-browser client (a server, a CLI),
- * which cookies' SameSite rules and bearer tokens already cover.
+ * every POST and DELETE and, when they support it, `Sec-Fetch-Site` — which
+ * a page cannot forge and which still says `same-origin` where a strict
+ * referrer policy made `Origin` "null". A request with neither header comes
+ * from a non-browser client (a server, a CLI), which SameSite cookies and
+ * bearer tokens already cover.
  */
 export const sameOriginOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!SAFE_METHODS.has(c.req.method)) {
     const origin = c.req.header("Origin");
     const site = c.req.header("Sec-Fetch-Site");
-    const trusted = origin === undefined ? site === undefined || site === "same-origin" || site === "none" : isTrustedOrigin(c, origin);
+    const trusted =
+      site === "same-origin" || (origin === undefined ? site === undefined : isTrustedOrigin(c, origin));
     if (!trusted) {
       throw new AuthError(403, "cross_site_request", "This request came from another site and was refused.");
     }

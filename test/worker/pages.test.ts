@@ -23,7 +23,7 @@ describe("pages", () => {
       expect(csp).toContain("style-src 'self'");
       expect(csp).not.toContain("unsafe-inline");
       expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
-      expect(response.headers.get("Referrer-Policy")).toBe("no-referrer");
+      expect(response.headers.get("Referrer-Policy")).toBe("same-origin");
       expect(response.headers.get("X-Frame-Options")).toBe("DENY");
     }
   });

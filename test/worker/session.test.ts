@@ -149,6 +149,12 @@ describe("POST /auth/signout", () => {
     expect((await sessionOf(jar)).status).toBe(200);
   });
 
+  it("trusts the browser's same-origin fetch metadata even when Origin is null", async () => {
+    const jar = await signedIn();
+    const out = await browse(jar, "/auth/signout", { method: "POST", headers: { Origin: "null", "Sec-Fetch-Site": "same-origin", ...json } });
+    expect(out.status).toBe(200);
+  });
+
   it("accepts an allowed origin, and a non-browser client that sends no Origin", async () => {
     const jar = await signedIn();
     expect((await browse(jar, "/auth/signout", { method: "POST", headers: { Origin: "https://app.example.com", ...json } })).status).toBe(200);

@@ -1,0 +1,84 @@
+import type { Browser, BrowserContext } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startStandIn, standInVars, type StandIn } from "../standin/providers";
+import { launchChromium } from "./chromium";
+import { startDevServer, type DevServer } from "./dev-server";
+
+let server: DevServer;
+let standIn: StandIn;
+let browser: Browser;
+
+beforeAll(async () => {
+  standIn = await startStandIn();
+  // Only the GitHub stand-in is added: the development provider is what
+  // `npm run dev` turns on by itself.
+  server = await startDevServer({ DEV_PROVIDER: "true", ...standInVars(standIn.url) });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  await standIn?.close();
+});
+
+async function sessionCookie(context: BrowserContext) {
+  return (await context.cookies()).find((cookie) => cookie.name === "auth.session");
+}
+
+describe("sign-in in a real browser against `npm run dev`", () => {
+  it("signs in with the development provider, shows who you are, and signs out", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+
+    await page.goto(`${server.url}/auth`);
+    expect(new URL(page.url()).pathname).toBe("/auth/signin");
+    await page.getByRole("button", { name: "Continue with Development sign-in" }).click();
+
+    await page.getByLabel("Your name").fill("Ada Lovelace");
+    await page.getByRole("button", { name: "Sign in" }).click();
+
+    await page.waitForURL(`${server.url}/auth`);
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Ada Lovelace");
+    expect(await page.getByTestId("login").textContent()).toBe("ada-lovelace");
+
+    const cookie = await sessionCookie(context);
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/", secure: false });
+    const flow = (await context.cookies()).find((c) => c.name === "auth.flow");
+    expect(flow).toBeUndefined();
+
+    // The context's request API sends the browser's cookies (our pages' CSP allows no script to fetch).
+    const session = await (await context.request.get(`${server.url}/auth/session`)).json();
+    expect(session.user.name).toBe("Ada Lovelace");
+    expect(JSON.stringify(session)).not.toContain(cookie!.value);
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(`${server.url}/auth/signin`);
+    expect(await sessionCookie(context)).toBeUndefined();
+
+    // The old cookie, replayed, is refused: its session id is on the revocation list.
+    await context.addCookies([cookie!]);
+    const replay = await context.request.get(`${server.url}/auth/session`);
+    expect(replay.status()).toBe(401);
+    await context.close();
+  });
+
+  it("signs in with GitHub (the stand-in) through a real redirect, within the page's CSP", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const blocked: string[] = [];
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) blocked.push(message.text());
+    });
+    await page.goto(`${server.url}/auth/signin?redirect_to=%2Fauth`);
+    await page.getByLabel("Keep me signed in on this device").check();
+    await page.getByRole("button", { name: "Continue with GitHub" }).click();
+    await page.waitForURL(`${server.url}/auth`);
+    expect(await page.getByTestId("login").textContent()).toBe("octocat");
+    expect(blocked).toEqual([]);
+    const cookie = await sessionCookie(context);
+    // "Keep me signed in" makes the cookie persistent.
+    expect(cookie!.expires).toBeGreaterThan(Date.now() / 1000 + 86_400);
+    await context.close();
+  });
+});
