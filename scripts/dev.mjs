@@ -37,7 +37,8 @@ const args = process.argv.slice(2);
 const persist = args.indexOf("--persist-to");
 const persistArgs = persist >= 0 && args[persist + 1] ? ["--persist-to", args[persist + 1]] : [];
 
-const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persistArgs], { cwd: root, env, stdio: "inherit" });
+// CI=true: apply without asking; these are local migrations of a local database.
+const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persistArgs], { cwd: root, env: { ...env, CI: "true" }, stdio: "inherit" });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const dev = spawn(wrangler, ["dev", ...args], { cwd: root, env, stdio: "inherit" });
