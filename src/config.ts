@@ -13,6 +13,8 @@ export interface Config {
   basePath: string;
   providers: Map<string, Provider>;
   allowedOrigins: Set<string>;
+  /** `provider:login` entries (lower case) allowed to list and end other users' sessions. */
+  adminUsers: Set<string>;
   cookieDomain: string | null;
   /** Lifetimes in seconds. */
   accessTtl: number;
@@ -101,6 +103,10 @@ export function parseConfig(env: Vars): ConfigResult {
   }
 
   const allowedOrigins = origins(vars, "ALLOWED_ORIGINS");
+  const adminUsers = new Set(vars.list("ADMIN_USERS").map((entry) => entry.toLowerCase()));
+  if ([...adminUsers].some((entry) => !/^[a-z0-9_-]+:[^\s:]+$/.test(entry))) {
+    vars.problems.push("ADMIN_USERS must list provider:login entries such as github:octocat");
+  }
 
   if (vars.problems.length > 0) return { ok: false, problems: vars.problems };
   return {
@@ -112,6 +118,7 @@ export function parseConfig(env: Vars): ConfigResult {
       basePath,
       providers,
       allowedOrigins,
+      adminUsers,
       cookieDomain,
       accessTtl,
       idleTtl,

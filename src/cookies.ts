@@ -39,17 +39,23 @@ export function cookieName(c: Context<AppEnv>, kind: CookieKind): string {
 }
 
 /**
- * Sets one of our cookies. `maxAge` in seconds; omitted, the cookie lasts
- * for the browser session. A cookie over 4096 bytes is refused, never
- * truncated.
+ * Builds the `Set-Cookie` value for one of our cookies without sending it,
+ * so a caller can check every cookie of a response before committing to
+ * any. `maxAge` in seconds; omitted, the cookie lasts for the browser
+ * session. A cookie over 4096 bytes is refused, never truncated.
  */
-export function setAuthCookie(c: Context<AppEnv>, kind: CookieKind, value: string, maxAge?: number): void {
+export function authCookie(c: Context<AppEnv>, kind: CookieKind, value: string, maxAge?: number): string {
   const { prefix, options } = scope(c);
   const header = generateCookie(NAMES[kind], value, { ...options, prefix, ...(maxAge === undefined ? {} : { maxAge }) });
   if (header.length > MAX_COOKIE_BYTES) {
     throw new AuthError(422, "cookie_too_large", `This ${kind} would need a cookie larger than ${MAX_COOKIE_BYTES} bytes, so it was refused.`);
   }
-  c.header("Set-Cookie", header, { append: true });
+  return header;
+}
+
+/** Sets one of our cookies (see `authCookie`). */
+export function setAuthCookie(c: Context<AppEnv>, kind: CookieKind, value: string, maxAge?: number): void {
+  c.header("Set-Cookie", authCookie(c, kind, value, maxAge), { append: true });
 }
 
 export function readAuthCookie(c: Context<AppEnv>, kind: CookieKind): string | undefined {

@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import { buildApp } from "./app";
+import { cleanUp } from "./cleanup";
 import { loadConfig, type Config } from "./config";
 import type { AppEnv, Env } from "./env";
 import { audit } from "./log";
@@ -41,5 +42,13 @@ export default {
     const loaded = loadConfig(env);
     if (!loaded.ok) return misconfigured(request, loaded.problems);
     return appFor(loaded.config).fetch(request, env, ctx);
+  },
+  async scheduled(_controller, env) {
+    const loaded = loadConfig(env);
+    if (!loaded.ok) {
+      audit("config_invalid", { reason: loaded.problems.join("; ") });
+      return;
+    }
+    await cleanUp(env.DB, loaded.config);
   },
 } satisfies ExportedHandler<Env>;

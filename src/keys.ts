@@ -2,6 +2,8 @@ import { base64url } from "jose";
 
 /** Every use of the secret gets its own key, so a key can never be used for another job. */
 export type KeyPurpose = "session" | "flow" | "verify" | "provider-token";
+/** Purposes that need an HMAC key rather than an encryption key. */
+export type HashPurpose = "refresh";
 
 const SALT = new TextEncoder().encode("edge-session-worker/v1");
 const info = (label: string) => new TextEncoder().encode(label);
@@ -9,7 +11,7 @@ const info = (label: string) => new TextEncoder().encode(label);
 interface SecretKeys {
   kid: string;
   base: CryptoKey;
-  derived: Map<KeyPurpose, Promise<CryptoKey>>;
+  derived: Map<string, Promise<CryptoKey>>;
 }
 
 export interface KeyEntry {
@@ -36,19 +38,28 @@ export class Keyring {
     return new Keyring(entries);
   }
 
-  private key(entry: SecretKeys, purpose: KeyPurpose): Promise<CryptoKey> {
+  private key(entry: SecretKeys, purpose: KeyPurpose | HashPurpose): Promise<CryptoKey> {
     let key = entry.derived.get(purpose);
     if (!key) {
+      const hmac = purpose === "refresh";
       key = crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: SALT, info: info(`aes-gcm:${purpose}`) },
+        { name: "HKDF", hash: "SHA-256", salt: SALT, info: info(`${hmac ? "hmac" : "aes-gcm"}:${purpose}`) },
         entry.base,
-        { name: "AES-GCM", length: 256 },
+        hmac ? { name: "HMAC", hash: "SHA-256", length: 256 } : { name: "AES-GCM", length: 256 },
         false,
-        ["encrypt", "decrypt"],
+        hmac ? ["sign"] : ["encrypt", "decrypt"],
       );
       entry.derived.set(purpose, key);
     }
     return key;
+  }
+
+  /**
+   * HMAC keys for `purpose`, newest first: hashes are computed under each so
+   * that a record hashed before a secret rotation still matches.
+   */
+  hashKeys(purpose: HashPurpose): Promise<CryptoKey[]> {
+    return Promise.all(this.secrets.map((entry) => this.key(entry, purpose)));
   }
 
   /** The newest secret's key, for sealing. */

@@ -1,5 +1,10 @@
+import type { Context } from "hono";
 import type { Config } from "./config";
+import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
+import { audit } from "./log";
+import { open } from "./seal";
+import { revokeSession, revokeUserSessions, type Revoked } from "./store";
 
 /** KV's smallest allowed expirationTtl. */
 const KV_MIN_TTL = 60;
@@ -10,6 +15,9 @@ const keyFor = (sessionId: string) => `revoked:${sessionId}`;
 
 const unavailable = () =>
   new AuthError(503, "revocation_list_unavailable", "Sessions cannot be checked right now. Please try again shortly.", { "Retry-After": "5" });
+
+/** How long a revocation entry must outlive the revocation: as long as a session cookie naming it could be accepted. */
+export const revocationWindow = (config: Config) => Math.max(KV_MIN_TTL, config.accessTtl) + SKEW;
 
 /**
  * True when the session id is on the revocation list. A list that cannot
@@ -23,14 +31,58 @@ export async function isRevoked(kv: KVNamespace, sessionId: string): Promise<boo
   }
 }
 
-/**
- * Puts a session id on the revocation list for as long as any session
- * cookie naming it could still be accepted.
- */
+/** Puts a session id on the revocation list. */
 export async function revokeSessionId(kv: KVNamespace, config: Config, sessionId: string): Promise<void> {
   try {
-    await kv.put(keyFor(sessionId), "1", { expirationTtl: Math.max(KV_MIN_TTL, config.accessTtl) + SKEW });
+    await kv.put(keyFor(sessionId), "1", { expirationTtl: revocationWindow(config) });
   } catch {
     throw unavailable();
   }
+}
+
+export type RevocationKind = "signout" | "everywhere" | "device" | "admin" | "refresh_reuse" | "provider_refresh_failed";
+
+export interface RevocationContext {
+  kind: RevocationKind;
+  /** Who ended it: a user key, or "system". */
+  by: string;
+  /** A provider access token to revoke as well (the caller's own, at sign-out). */
+  accessToken?: string;
+}
+
+/**
+ * After the D1 rows are marked revoked: a KV entry per session so cookies
+ * already handed out die on their next request, an audit line each, and —
+ * in the background — the provider's tokens revoked where it supports it.
+ */
+async function finish(c: Context<AppEnv>, ended: Revoked[], how: RevocationContext): Promise<void> {
+  await Promise.all(ended.map((row) => revokeSessionId(c.env.REVOCATIONS, c.var.config, row.id)));
+  for (const row of ended) audit("revoked", { sessionId: row.id, user: row.user_key, kind: how.kind, by: how.by }, c);
+  const tokens: { provider: string; token: string }[] = [];
+  for (const row of ended) {
+    if (!row.provider_refresh_token) continue;
+    const stored = await open<{ rt: string }>(c.var.keys, "provider-token", row.provider_refresh_token);
+    if (stored.status !== "invalid") tokens.push({ provider: row.provider, token: stored.claims.rt });
+  }
+  if (how.accessToken && ended[0]) tokens.push({ provider: ended[0].provider, token: how.accessToken });
+  const revocations = tokens.flatMap(({ provider, token }) => {
+    const revoke = c.var.config.providers.get(provider)?.revoke;
+    if (!revoke) return [];
+    return [revoke(token).catch((error) => audit("provider_revoke_failed", { provider, reason: error instanceof AuthError ? error.code : "unknown" }, c))];
+  });
+  if (revocations.length) c.executionCtx.waitUntil(Promise.all(revocations));
+}
+
+/** Ends one session (with `owner`, only if it is theirs); null when there was no live session to end. */
+export async function endSession(c: Context<AppEnv>, sessionId: string, how: RevocationContext & { owner?: string }): Promise<Revoked | null> {
+  const ended = await revokeSession(c.env.DB, sessionId, Math.floor(Date.now() / 1000), how.owner);
+  if (ended) await finish(c, [ended], how);
+  return ended;
+}
+
+/** Ends every live session of a user. */
+export async function endUserSessions(c: Context<AppEnv>, userKey: string, how: RevocationContext): Promise<Revoked[]> {
+  const ended = await revokeUserSessions(c.env.DB, userKey, Math.floor(Date.now() / 1000));
+  await finish(c, ended, how);
+  return ended;
 }

@@ -1,12 +1,13 @@
 import type { Context } from "hono";
 import { base64url } from "jose";
-import { readAuthCookie, setAuthCookie } from "./cookies";
+import { authCookie } from "./cookies";
+import { describeDevice } from "./device";
 import type { AppEnv } from "./env";
-import { audit } from "./log";
 import type { Profile } from "./profile";
 import type { ProviderTokens } from "./providers/types";
-import { isRevoked } from "./revocations";
-import { open, seal, type Opened } from "./seal";
+import { hashSecret, newSecret, refreshCookie } from "./refresh-cookie";
+import { seal } from "./seal";
+import { insertSession } from "./store";
 
 /** What the session cookie carries; short names keep the cookie small. */
 export interface SessionClaims {
@@ -28,81 +29,94 @@ export interface Session {
   provider: string;
   user: Profile;
   remember: boolean;
-  /** When this session cookie stops being accepted (epoch seconds). */
+  /** When this session cookie needs renewing (epoch seconds); renewal is automatic. */
   expiresAt: number;
-  providerToken: { accessToken: string; expiresAt: number | null };
+  providerToken: ProviderToken;
 }
 
+export interface ProviderToken {
+  accessToken: string;
+  /** Epoch seconds; null when the token does not expire (GitHub OAuth Apps). */
+  expiresAt: number | null;
+}
+
+export const nowSeconds = () => Math.floor(Date.now() / 1000);
 export const newSessionId = () => base64url.encode(crypto.getRandomValues(new Uint8Array(16)));
 
-function toSession(claims: SessionClaims & { exp?: number }): Session {
+export function toSession(claims: SessionClaims, expiresAt: number): Session {
   return {
     id: claims.sid,
     userKey: claims.sub,
     provider: claims.prv,
     user: claims.usr,
     remember: claims.rem,
-    expiresAt: claims.exp ?? 0,
+    expiresAt,
     providerToken: { accessToken: claims.pat, expiresAt: claims.pax },
   };
 }
 
+/**
+ * Seals claims into a session cookie value. The token is good for
+ * ACCESS_TTL; the cookie itself lives as long as the refresh cookie, so an
+ * expired token can still be renewed.
+ */
+export async function sealSession(c: Context<AppEnv>, claims: SessionClaims, cookieMaxAge: number | undefined): Promise<{ cookie: string; session: Session }> {
+  const { config, keys } = c.var;
+  const token = await seal(keys, "session", { ...claims }, config.accessTtl);
+  return { cookie: authCookie(c, "session", token, cookieMaxAge), session: toSession(claims, nowSeconds() + config.accessTtl) };
+}
+
+/** Cookie lifetime: browser-session cookies, or persistent until the session's end with remember-me. */
+export const cookieMaxAge = (remember: boolean, endsAt: number, now: number) => (remember ? Math.max(0, endsAt - now) : undefined);
+
 /** What a session is made of when someone has just signed in. */
 export interface NewSession {
-  id: string;
   provider: string;
   profile: Profile;
   tokens: ProviderTokens;
   remember: boolean;
 }
 
-/** Seals a session into the session cookie. */
-export async function issueSession(c: Context<AppEnv>, session: NewSession): Promise<Session> {
-  const { config, keys } = c.var;
-  const claims: SessionClaims = {
-    sid: session.id,
-    sub: `${session.provider}:${session.profile.id}`,
-    prv: session.provider,
-    usr: session.profile,
-    pat: session.tokens.accessToken,
-    pax: session.tokens.accessTokenExpiresAt,
-    rem: session.remember,
-  };
-  const token = await seal(keys, "session", { ...claims }, config.accessTtl);
-  // The cookie outlives the token inside it so an expired session can still be identified.
-  setAuthCookie(c, "session", token, session.remember ? config.rememberTtl : undefined);
-  return toSession({ ...claims, exp: Math.floor(Date.now() / 1000) + config.accessTtl });
-}
-
-/** The sealed session a request presents: `Authorization: Bearer …` first, else the cookie. */
-export function presentedSessionToken(c: Context<AppEnv>): string | undefined {
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "");
-  return bearer ? bearer[1] : readAuthCookie(c, "session");
-}
-
-/** Opens the presented session token without consulting the revocation list. */
-export async function openSessionToken(c: Context<AppEnv>): Promise<Opened<SessionClaims> | null> {
-  const token = presentedSessionToken(c);
-  if (!token) return null;
-  const opened = await open<SessionClaims>(c.var.keys, "session", token);
-  if (opened.status === "invalid" && opened.reason === "unknown_key") audit("key_not_found", { reason: "session" }, c);
-  return opened;
-}
-
 /**
- * The request's live session, or null: absent, undecryptable, expired and
- * revoked sessions all look the same to callers. Looked up once per request.
+ * Creates a session: its refresh record in D1, then the session and refresh
+ * cookies. Both cookies are built (and size-checked) before anything is
+ * written, and set only once the record exists: no partial session.
  */
-export function getSession(c: Context<AppEnv>): Promise<Session | null> {
-  let session = c.get("session");
-  if (!session) {
-    session = (async () => {
-      const opened = await openSessionToken(c);
-      if (opened?.status !== "valid") return null;
-      if (await isRevoked(c.env.REVOCATIONS, opened.claims.sid)) return null;
-      return toSession(opened.claims);
-    })();
-    c.set("session", session);
-  }
+export async function startSession(c: Context<AppEnv>, fresh: NewSession): Promise<Session> {
+  const { config, keys } = c.var;
+  const now = nowSeconds();
+  const id = newSessionId();
+  const endsAt = now + (fresh.remember ? config.rememberTtl : config.maxTtl);
+  const idleEndsAt = fresh.remember ? endsAt : Math.min(endsAt, now + config.idleTtl);
+  const maxAge = cookieMaxAge(fresh.remember, endsAt, now);
+  const claims: SessionClaims = {
+    sid: id,
+    sub: `${fresh.provider}:${fresh.profile.id}`,
+    prv: fresh.provider,
+    usr: fresh.profile,
+    pat: fresh.tokens.accessToken,
+    pax: fresh.tokens.accessTokenExpiresAt,
+    rem: fresh.remember,
+  };
+  const { cookie, session } = await sealSession(c, claims, maxAge);
+  const secret = newSecret();
+  const refresh = refreshCookie(c, id, secret, maxAge);
+  const { refreshToken } = fresh.tokens;
+  await insertSession(c.env.DB, {
+    id,
+    user_key: claims.sub,
+    provider: fresh.provider,
+    secret_hash: (await hashSecret(keys, secret))[0]!,
+    provider_refresh_token: refreshToken ? await seal(keys, "provider-token", { rt: refreshToken }, endsAt - now) : null,
+    device: describeDevice(c.req.header("User-Agent")),
+    country: (c.req.raw.cf?.country as string | undefined) ?? null,
+    remember: fresh.remember ? 1 : 0,
+    created_at: now,
+    last_used_at: now,
+    idle_expires_at: idleEndsAt,
+    expires_at: endsAt,
+  });
+  c.header("Set-Cookie", cookie, { append: true });
+  c.header("Set-Cookie", refresh, { append: true });
   return session;
 }

@@ -27,9 +27,14 @@ export function HomePage({ basePath, session, providerName }: HomePageProps) {
         <dt>User</dt>
         <dd>{session.userKey}</dd>
       </dl>
-      <form method="post" action={`${basePath}/signout`}>
-        <button type="submit">Sign out</button>
-      </form>
+      <div class="actions">
+        <a class="button" href={`${basePath}/sessions`}>
+          Your devices
+        </a>
+        <form method="post" action={`${basePath}/signout`}>
+          <button type="submit">Sign out</button>
+        </form>
+      </div>
     </Layout>
   );
 }

@@ -21,4 +21,9 @@ button:focus-visible, .button:focus-visible, input:focus-visible { outline: 3px 
 dl { display: grid; grid-template-columns: auto 1fr; gap: .25rem 1rem; margin: 0 0 1.25rem; }
 dt { color: var(--muted); }
 dd { margin: 0; overflow-wrap: anywhere; }
+.devices { list-style: none; padding: 0; margin: 0 0 1.25rem; display: grid; gap: .75rem; }
+.devices li { display: flex; justify-content: space-between; align-items: center; gap: 1rem; border: 1px solid var(--line); border-radius: 8px; padding: .75rem; }
+.devices p { margin: 0; }
+.badge { color: var(--accent); font-size: .85rem; }
+.actions { display: flex; gap: .75rem; flex-wrap: wrap; }
 `;

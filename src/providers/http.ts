@@ -5,6 +5,7 @@ import {
   UnexpectedResponseError,
 } from "arctic";
 import { AuthError } from "../errors";
+import { withTimeout } from "../timeout";
 import type { ProviderTokens } from "./types";
 
 /** GitHub's REST API refuses requests without one; others are happy to see it. */
@@ -24,24 +25,6 @@ const unavailable = (provider: string) =>
 const badResponse = (provider: string) =>
   new AuthError(502, "provider_bad_response", `${provider} sent a response that could not be understood.`);
 
-/**
- * arctic's clients take no AbortSignal, so the wait is bounded here; the
- * abandoned fetch is cancelled by the runtime when the request ends.
- */
-async function withTimeout<T>(work: Promise<T>, ms: number, provider: string): Promise<T> {
-  // The loser of the race settles later; nobody is listening by then.
-  work.catch(() => {});
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timeoutError(provider)), ms);
-  });
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Turns an OAuth error code from a token endpoint into a clean error. */
 export function tokenEndpointError(provider: string, code: string): AuthError {
   if (code === "invalid_grant" || code === "bad_verification_code") {
@@ -56,7 +39,7 @@ export function tokenEndpointError(provider: string, code: string): AuthError {
  */
 export async function tokenEndpoint<T>(provider: string, timeoutMs: number, send: () => Promise<T>): Promise<T> {
   try {
-    return await withTimeout(send(), timeoutMs, provider);
+    return await withTimeout(send(), timeoutMs, () => timeoutError(provider));
   } catch (error) {
     if (error instanceof AuthError) throw error;
     if (error instanceof OAuth2RequestError) throw tokenEndpointError(provider, error.code);

@@ -4,7 +4,7 @@ import { AuthError } from "../errors";
 import { takeFlow } from "../flow";
 import { audit } from "../log";
 import { boundProfile } from "../profile";
-import { issueSession, newSessionId } from "../session";
+import { startSession } from "../session";
 import { callbackURL, requireProvider } from "./signin";
 
 export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", async (c) => {
@@ -28,7 +28,7 @@ export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", asyn
 
     const tokens = await provider.exchangeCode({ code: query.code, codeVerifier: flow.cv, redirectURI: callbackURL(c, provider) });
     const profile = boundProfile(await provider.profile(tokens), provider.name);
-    const session = await issueSession(c, { id: newSessionId(), provider: provider.id, profile, tokens, remember: flow.rem });
+    const session = await startSession(c, { provider: provider.id, profile, tokens, remember: flow.rem });
     audit("signin", { sessionId: session.id, user: session.userKey, provider: provider.id, remember: flow.rem }, c);
     return c.redirect(flow.rt, 302);
   } catch (error) {

@@ -2,7 +2,7 @@ import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env";
 import { HomePage } from "../pages/home";
 import { STYLESHEET } from "../pages/style";
-import { getSession } from "../session";
+import { getSession } from "../current-session";
 
 /** The signed-in page, or a trip to sign in and back. */
 export async function home(c: Context<AppEnv>) {

@@ -1,11 +1,12 @@
 import { Hono } from "hono";
 import { clearAuthCookie } from "../cookies";
+import { getSession, openSessionToken } from "../current-session";
 import type { AppEnv } from "../env";
+import { unauthenticated } from "../errors";
 import { audit } from "../log";
 import { safeRedirect } from "../redirects";
 import { prefersJSON } from "../respond";
-import { revokeSessionId } from "../revocations";
-import { getSession, openSessionToken } from "../session";
+import { endSession, endUserSessions, revokeSessionId } from "../revocations";
 
 export const sessionRoutes = new Hono<AppEnv>()
   .get("/session", async (c) => {
@@ -19,11 +20,23 @@ export const sessionRoutes = new Hono<AppEnv>()
     });
   })
   .post("/signout", async (c) => {
-    // An expired cookie still names a session worth ending.
-    const opened = await openSessionToken(c);
-    if (opened && opened.status !== "invalid") {
-      await revokeSessionId(c.env.REVOCATIONS, c.var.config, opened.claims.sid);
-      audit("signout", { sessionId: opened.claims.sid, user: opened.claims.sub }, c);
+    const everywhere = c.req.query("all") === "1";
+    if (everywhere) {
+      // Ending every session takes a live one, not merely an old cookie.
+      const session = await getSession(c);
+      if (!session) throw unauthenticated();
+      const ended = await endUserSessions(c, session.userKey, { kind: "everywhere", by: session.userKey, accessToken: session.providerToken.accessToken });
+      audit("signout", { sessionId: session.id, user: session.userKey, everywhere: true, ended: ended.length }, c);
+    } else {
+      // An expired cookie still names a session worth ending.
+      const opened = await openSessionToken(c);
+      if (opened && opened.status !== "invalid") {
+        const { sid, sub, pat } = opened.claims;
+        const ended = await endSession(c, sid, { kind: "signout", by: sub, accessToken: pat });
+        // Already ended in D1 (or never stored): still make sure its cookie dies everywhere.
+        if (!ended) await revokeSessionId(c.env.REVOCATIONS, c.var.config, sid);
+        audit("signout", { sessionId: sid, user: sub }, c);
+      }
     }
     clearAuthCookie(c, "session");
     clearAuthCookie(c, "refresh");

@@ -22,6 +22,16 @@ afterAll(async () => {
   await standIn?.close();
 });
 
+async function devSignIn(context: BrowserContext, name: string) {
+  const page = await context.newPage();
+  await page.goto(`${server.url}/auth/signin?redirect_to=%2Fauth`);
+  await page.getByRole("button", { name: "Continue with Development sign-in" }).click();
+  await page.getByLabel("Your name").fill(name);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${server.url}/auth`);
+  return page;
+}
+
 async function sessionCookie(context: BrowserContext) {
   return (await context.cookies()).find((cookie) => cookie.name === "auth.session");
 }
@@ -80,5 +90,30 @@ describe("sign-in in a real browser against `npm run dev`", () => {
     // "Keep me signed in" makes the cookie persistent.
     expect(cookie!.expires).toBeGreaterThan(Date.now() / 1000 + 86_400);
     await context.close();
+  });
+
+  it("shows both browsers on “Your devices” and ends the other one from there", async () => {
+    const laptop = await browser.newContext({ userAgent: "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0" });
+    const phone = await browser.newContext({ userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1" });
+    const laptopPage = await devSignIn(laptop, "Pat Devices");
+    const phonePage = await devSignIn(phone, "Pat Devices");
+
+    await laptopPage.getByRole("link", { name: "Your devices" }).click();
+    await laptopPage.waitForURL(`${server.url}/auth/sessions`);
+    const devices = laptopPage.getByRole("listitem");
+    await expect.poll(() => devices.count()).toBe(2);
+    expect(await devices.filter({ hasText: "This device" }).textContent()).toContain("Firefox on Linux");
+
+    await laptopPage.getByRole("button", { name: "Sign out Safari on iOS" }).click();
+    await laptopPage.waitForURL(`${server.url}/auth/sessions`);
+    await expect.poll(() => devices.count()).toBe(1);
+
+    // The phone's next request finds its session revoked.
+    await phonePage.goto(`${server.url}/auth`);
+    expect(new URL(phonePage.url()).pathname).toBe("/auth/signin");
+    await laptopPage.goto(`${server.url}/auth`);
+    expect(new URL(laptopPage.url()).pathname).toBe("/auth");
+    await laptop.close();
+    await phone.close();
   });
 });

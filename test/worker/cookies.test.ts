@@ -26,7 +26,7 @@ describe("cookies", () => {
 
     const { jar, response } = await signIn("github", { as: "securecookie", origin: PUBLIC });
     expect(response.status).toBe(302);
-    expect([...jar.cookies.keys()]).toEqual(["__Host-auth.session"]);
+    expect([...jar.cookies.keys()]).toEqual(["__Host-auth.session", "__Host-auth.refresh"]);
     expect((await sessionOf(jar, PUBLIC)).status).toBe(200);
   });
 

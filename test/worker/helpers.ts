@@ -134,3 +134,39 @@ export async function sessionOf(jar: Jar, origin = LOCAL): Promise<{ status: num
   const response = await browse(jar, `${origin}/auth/session`);
   return { status: response.status, body: await response.json() };
 }
+
+/** The refresh record of a session, straight from D1. */
+export function sessionRow(id: string) {
+  return env.DB.prepare("SELECT * FROM sessions WHERE id = ?1").bind(id).first<Record<string, any>>();
+}
+
+/** A KV binding that counts calls, for measuring what a request costs. */
+export function countingKV(kv: KVNamespace) {
+  const calls = { get: 0, put: 0 };
+  const binding = {
+    get: (...args: Parameters<KVNamespace["get"]>) => (calls.get++, kv.get(...args)),
+    put: (...args: Parameters<KVNamespace["put"]>) => (calls.put++, kv.put(...args)),
+  };
+  return { calls, binding };
+}
+
+/** A D1 binding that counts executed statements. */
+export function countingD1(db: D1Database) {
+  const calls = { statements: 0, sql: [] as string[] };
+  const wrap = (statement: D1PreparedStatement, sql: string): D1PreparedStatement =>
+    new Proxy(statement, {
+      get(target, property) {
+        if (property === "bind") return (...values: unknown[]) => wrap(target.bind(...values), sql);
+        if (property === "first" || property === "run" || property === "all" || property === "raw") {
+          return (...args: unknown[]) => {
+            calls.statements++;
+            calls.sql.push(sql.trim().split(/\s+/)[0]!.toUpperCase());
+            return (target as any)[property](...args);
+          };
+        }
+        return (target as any)[property];
+      },
+    });
+  const binding = { prepare: (sql: string) => wrap(db.prepare(sql), sql) };
+  return { calls, binding };
+}

@@ -1,0 +1,23 @@
+import type { Config } from "./config";
+import { audit } from "./log";
+import { revocationWindow } from "./revocations";
+import { deleteSpentSessions } from "./store";
+
+const BATCH = 500;
+const MAX_BATCHES = 20;
+
+/**
+ * The Cron Trigger's job: delete refresh records past their expiry, and
+ * revoked ones once no cookie could still need them, in bounded batches so
+ * one run never holds D1 for long.
+ */
+export async function cleanUp(db: D1Database, config: Config, now = Math.floor(Date.now() / 1000)): Promise<number> {
+  let deleted = 0;
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    const removed = await deleteSpentSessions(db, now, now - revocationWindow(config), BATCH);
+    deleted += removed;
+    if (removed < BATCH) break;
+  }
+  audit("cleanup", { deleted });
+  return deleted;
+}

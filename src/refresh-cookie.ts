@@ -1,0 +1,30 @@
+import type { Context } from "hono";
+import { base64url } from "jose";
+import { authCookie, readAuthCookie } from "./cookies";
+import type { AppEnv } from "./env";
+import type { Keyring } from "./keys";
+
+/** The refresh cookie holds a session id and a random secret; D1 holds only the secret's hash. */
+export interface RefreshCookie {
+  sid: string;
+  secret: string;
+}
+
+export const newSecret = () => base64url.encode(crypto.getRandomValues(new Uint8Array(32)));
+
+/** The secret's HMAC under each configured key, newest first; only hashes are stored. */
+export async function hashSecret(keys: Keyring, secret: string): Promise<string[]> {
+  const data = new TextEncoder().encode(secret);
+  const hashKeys = await keys.hashKeys("refresh");
+  return Promise.all(hashKeys.map(async (key) => base64url.encode(new Uint8Array(await crypto.subtle.sign("HMAC", key, data)))));
+}
+
+/** The refresh cookie: `<session id>.<secret>`. */
+export function refreshCookie(c: Context<AppEnv>, sid: string, secret: string, maxAge: number | undefined): string {
+  return authCookie(c, "refresh", `${sid}.${secret}`, maxAge);
+}
+
+export function readRefreshCookie(c: Context<AppEnv>): RefreshCookie | null {
+  const match = /^([\w-]{22})\.([\w-]{43})$/.exec(readAuthCookie(c, "refresh") ?? "");
+  return match ? { sid: match[1]!, secret: match[2]! } : null;
+}

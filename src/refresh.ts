@@ -1,0 +1,110 @@
+import type { Context } from "hono";
+import { clearAuthCookie } from "./cookies";
+import type { AppEnv } from "./env";
+import { AuthError } from "./errors";
+import { audit } from "./log";
+import { endSession } from "./revocations";
+import { hashSecret, newSecret, refreshCookie, type RefreshCookie } from "./refresh-cookie";
+import { open, seal } from "./seal";
+import { cookieMaxAge, nowSeconds, sealSession, type Session, type SessionClaims } from "./session";
+import { findSession, rotateSecret, storeProviderRefreshToken, type Rotated } from "./store";
+
+/**
+ * How long a just-replaced refresh secret is still honoured. Two tabs (or
+ * two parallel requests) that renew at once both present the same secret;
+ * the loser must not be taken for a thief.
+ */
+export const GRACE_SECONDS = 30;
+
+/** Renew the provider's access token this long before it expires. */
+const PROVIDER_TOKEN_MARGIN = 60;
+
+/** Claims for a new session cookie, without the old token's iat/exp. */
+const carryOver = (claims: SessionClaims, token?: { pat: string; pax: number | null }): SessionClaims => ({
+  sid: claims.sid,
+  sub: claims.sub,
+  prv: claims.prv,
+  usr: claims.usr,
+  pat: token?.pat ?? claims.pat,
+  pax: token ? token.pax : claims.pax,
+  rem: claims.rem,
+});
+
+function signedOut(c: Context<AppEnv>): null {
+  clearAuthCookie(c, "session");
+  clearAuthCookie(c, "refresh");
+  return null;
+}
+
+/**
+ * Renews the provider's access token when it has expired and a refresh
+ * token is stored. "ended" when the provider refused (the session is over);
+ * null when there was nothing to do or the provider could not be reached
+ * (the old token is kept and renewal is tried again next time).
+ */
+async function renewProviderToken(c: Context<AppEnv>, claims: SessionClaims, row: Rotated, secretHash: string, now: number) {
+  if (claims.pax === null || claims.pax > now + PROVIDER_TOKEN_MARGIN || !row.provider_refresh_token) return null;
+  const { config, keys } = c.var;
+  const provider = config.providers.get(row.provider);
+  const stored = await open<{ rt: string }>(keys, "provider-token", row.provider_refresh_token);
+  if (!provider?.refresh || stored.status !== "valid") return null;
+  const fields = { sessionId: claims.sid, user: claims.sub, provider: row.provider };
+  try {
+    const tokens = await provider.refresh(stored.claims.rt);
+    if (tokens.refreshToken) {
+      const sealed = await seal(keys, "provider-token", { rt: tokens.refreshToken }, Math.max(60, row.expires_at - now));
+      await storeProviderRefreshToken(c.env.DB, claims.sid, secretHash, sealed);
+    }
+    audit("provider_refresh", fields, c);
+    return { pat: tokens.accessToken, pax: tokens.accessTokenExpiresAt };
+  } catch (error) {
+    const refused = error instanceof AuthError && (error.code === "invalid_code" || error.code === "provider_error");
+    audit("provider_refresh_failed", { ...fields, reason: error instanceof AuthError ? error.code : "unknown", refused }, c);
+    if (!refused) return null;
+    await endSession(c, claims.sid, { kind: "provider_refresh_failed", by: "system" });
+    return "ended" as const;
+  }
+}
+
+/**
+ * Silent renewal: rotates the refresh secret with one conditional D1
+ * statement and re-issues both cookies. When the statement changes
+ * nothing, the record says why: a secret replaced within the grace window
+ * (another tab won the race) still gets a session cookie; one replaced
+ * earlier is reuse — the session is revoked.
+ */
+export async function renewSession(c: Context<AppEnv>, claims: SessionClaims, refresh: RefreshCookie): Promise<Session | null> {
+  const { config, keys } = c.var;
+  const now = nowSeconds();
+  const presented = await hashSecret(keys, refresh.secret);
+  const next = newSecret();
+  const nextHash = (await hashSecret(keys, next))[0]!;
+  const row = await rotateSecret(c.env.DB, { id: claims.sid, presented, next: nextHash, now, idleTtl: config.idleTtl });
+  if (!row) return afterLostRotation(c, claims, presented, now);
+
+  const token = await renewProviderToken(c, claims, row, nextHash, now);
+  if (token === "ended") return signedOut(c);
+  const maxAge = cookieMaxAge(row.remember === 1, row.expires_at, now);
+  const { cookie, session } = await sealSession(c, carryOver(claims, token ?? undefined), maxAge);
+  c.header("Set-Cookie", cookie, { append: true });
+  c.header("Set-Cookie", refreshCookie(c, claims.sid, next, maxAge), { append: true });
+  audit("session_renewed", { sessionId: claims.sid, user: claims.sub }, c);
+  return session;
+}
+
+async function afterLostRotation(c: Context<AppEnv>, claims: SessionClaims, presented: string[], now: number): Promise<Session | null> {
+  const record = await findSession(c.env.DB, claims.sid);
+  if (!record || record.revoked_at !== null || now >= record.expires_at || now >= record.idle_expires_at) return signedOut(c);
+  if (record.previous_secret_hash === null || !presented.includes(record.previous_secret_hash)) return signedOut(c);
+  if (record.rotated_at !== null && now - record.rotated_at <= GRACE_SECONDS) {
+    // Another request rotated moments ago and its response carries the new
+    // refresh cookie; this one only needs a session cookie, and must not
+    // overwrite the new refresh cookie with anything.
+    const { cookie, session } = await sealSession(c, carryOver(claims), cookieMaxAge(record.remember === 1, record.expires_at, now));
+    c.header("Set-Cookie", cookie, { append: true });
+    return session;
+  }
+  audit("refresh_reuse", { sessionId: claims.sid, user: claims.sub, reason: "previous refresh secret presented after the grace window" }, c);
+  await endSession(c, claims.sid, { kind: "refresh_reuse", by: "system" });
+  return signedOut(c);
+}

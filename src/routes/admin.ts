@@ -1,0 +1,33 @@
+import { Hono, type Context } from "hono";
+import { requireSession } from "../current-session";
+import type { AppEnv } from "../env";
+import { AuthError } from "../errors";
+import { endUserSessions } from "../revocations";
+import { nowSeconds } from "../session";
+import { listUserSessions } from "../store";
+import { describeSessions } from "./sessions";
+
+/** The signed-in admin and the `provider:id` user they are asking about. */
+async function adminRequest(c: Context<AppEnv>) {
+  const session = await requireSession(c);
+  if (!c.var.config.adminUsers.has(`${session.provider}:${session.user.login}`.toLowerCase())) {
+    throw new AuthError(403, "not_admin", "Only administrators may manage other people's sessions.");
+  }
+  const user = c.req.query("user") ?? "";
+  if (!/^[a-z0-9_-]+:[^\s:]{1,64}$/.test(user)) {
+    throw new AuthError(400, "invalid_user", "Name the user as provider:id, for example github:583231.");
+  }
+  return { admin: session, user };
+}
+
+/** ADMIN_USERS only: list or end every session of a user. */
+export const adminRoutes = new Hono<AppEnv>()
+  .get("/admin/sessions", async (c) => {
+    const { user } = await adminRequest(c);
+    return c.json({ user, sessions: describeSessions(await listUserSessions(c.env.DB, user, nowSeconds())) });
+  })
+  .delete("/admin/sessions", async (c) => {
+    const { admin, user } = await adminRequest(c);
+    const ended = await endUserSessions(c, user, { kind: "admin", by: admin.userKey });
+    return c.json({ user, revoked: ended.map((row) => row.id) });
+  });

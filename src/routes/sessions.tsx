@@ -1,0 +1,55 @@
+import { Hono, type Context } from "hono";
+import { clearAuthCookie } from "../cookies";
+import { getSession, requireSession } from "../current-session";
+import type { AppEnv } from "../env";
+import { AuthError } from "../errors";
+import { DevicesPage } from "../pages/devices";
+import { prefersJSON } from "../respond";
+import { endSession } from "../revocations";
+import { nowSeconds } from "../session";
+import { listUserSessions, type ActiveSession } from "../store";
+
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+/** A user's sessions as the devices API shows them. */
+export function describeSessions(rows: ActiveSession[], currentId?: string) {
+  return rows.map((row) => ({
+    id: row.id,
+    current: row.id === currentId,
+    device: row.device ?? "Unknown device",
+    country: row.country,
+    createdAt: iso(row.created_at),
+    lastUsedAt: iso(row.last_used_at),
+    expiresAt: iso(row.ends_at),
+  }));
+}
+
+async function devices(c: Context<AppEnv>) {
+  const session = await getSession(c);
+  const { basePath } = c.var.config;
+  if (!session) {
+    if (prefersJSON(c.req.raw)) return c.json({ error: "unauthenticated" }, 401);
+    return c.redirect(`${basePath}/signin?redirect_to=${encodeURIComponent(c.req.path)}`, 302);
+  }
+  const sessions = describeSessions(await listUserSessions(c.env.DB, session.userKey, nowSeconds()), session.id);
+  if (prefersJSON(c.req.raw)) return c.json({ sessions });
+  return c.html(<DevicesPage basePath={basePath} sessions={sessions} />);
+}
+
+/** "Your devices": list your sessions, end any of them. */
+export const sessionsRoutes = new Hono<AppEnv>()
+  .get("/sessions", devices)
+  .delete("/sessions/:id", async (c) => {
+    const session = await requireSession(c);
+    const id = c.req.param("id");
+    const ended = await endSession(c, id, { kind: "device", by: session.userKey, owner: session.userKey });
+    // Someone else's session looks exactly like one that does not exist.
+    if (!ended) throw new AuthError(404, "session_not_found", "There is no such session among yours.");
+    if (id === session.id) {
+      clearAuthCookie(c, "session");
+      clearAuthCookie(c, "refresh");
+    }
+    if (prefersJSON(c.req.raw)) return c.json({ revoked: id });
+    const { basePath } = c.var.config;
+    return c.redirect(id === session.id ? `${basePath}/signin` : `${basePath}/sessions`, 303);
+  });

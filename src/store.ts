@@ -1,0 +1,169 @@
+import { AuthError } from "./errors";
+import { withTimeout } from "./timeout";
+
+/**
+ * The refresh records in D1: one row per session. Every read-modify-write
+ * is a single conditional statement — never read-then-write — so two
+ * requests racing on the same row cannot both win.
+ */
+export interface SessionRecord {
+  id: string;
+  user_key: string;
+  provider: string;
+  secret_hash: string;
+  previous_secret_hash: string | null;
+  /** When the current secret replaced the previous one (epoch seconds). */
+  rotated_at: number | null;
+  /** The provider's refresh token, sealed under the `provider-token` key. */
+  provider_refresh_token: string | null;
+  device: string | null;
+  country: string | null;
+  remember: number;
+  created_at: number;
+  last_used_at: number;
+  idle_expires_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+const TIMEOUT_MS = 5_000;
+
+const unavailable = () =>
+  new AuthError(503, "session_store_unavailable", "Sessions cannot be updated right now. Please try again shortly.", { "Retry-After": "5" });
+
+/** Runs a D1 call with a timeout; any failure is a 503, never a half-done session. */
+async function run<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await withTimeout(work(), TIMEOUT_MS, unavailable);
+  } catch {
+    throw unavailable();
+  }
+}
+
+const placeholders = (count: number, from: number) => Array.from({ length: count }, (_, i) => `?${from + i}`).join(", ");
+
+export function insertSession(db: D1Database, record: Omit<SessionRecord, "previous_secret_hash" | "rotated_at" | "revoked_at">): Promise<unknown> {
+  return run(() =>
+    db
+      .prepare(
+        `INSERT INTO sessions (id, user_key, provider, secret_hash, provider_refresh_token, device, country, remember,
+           created_at, last_used_at, idle_expires_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)`,
+      )
+      .bind(
+        record.id,
+        record.user_key,
+        record.provider,
+        record.secret_hash,
+        record.provider_refresh_token,
+        record.device,
+        record.country,
+        record.remember,
+        record.created_at,
+        record.last_used_at,
+        record.idle_expires_at,
+        record.expires_at,
+      )
+      .run(),
+  );
+}
+
+export type Rotated = Pick<SessionRecord, "user_key" | "provider" | "provider_refresh_token" | "remember" | "idle_expires_at" | "expires_at">;
+
+/**
+ * Replaces the refresh secret if — and only if — `presented` (the hashes of
+ * the secret the client sent, one per configured key) is the current one
+ * and the session is live. Null means nothing changed: the secret was
+ * stale, the session ended, or another request rotated it first.
+ */
+export function rotateSecret(db: D1Database, args: { id: string; presented: string[]; next: string; now: number; idleTtl: number }): Promise<Rotated | null> {
+  const { id, presented, next, now, idleTtl } = args;
+  return run(() =>
+    db
+      .prepare(
+        `UPDATE sessions
+            SET previous_secret_hash = secret_hash, secret_hash = ?1, rotated_at = ?2, last_used_at = ?2,
+                idle_expires_at = CASE WHEN remember = 1 THEN expires_at ELSE min(expires_at, ?2 + ?3) END
+          WHERE id = ?4 AND secret_hash IN (${placeholders(presented.length, 5)})
+            AND revoked_at IS NULL AND ?2 < expires_at AND ?2 < idle_expires_at
+          RETURNING user_key, provider, provider_refresh_token, remember, idle_expires_at, expires_at`,
+      )
+      .bind(next, now, idleTtl, id, ...presented)
+      .first<Rotated>(),
+  );
+}
+
+export function findSession(db: D1Database, id: string): Promise<SessionRecord | null> {
+  return run(() => db.prepare("SELECT * FROM sessions WHERE id = ?1").bind(id).first<SessionRecord>());
+}
+
+/** Stores a renewed provider refresh token, only on the row as this request left it. */
+export function storeProviderRefreshToken(db: D1Database, id: string, secretHash: string, sealed: string): Promise<unknown> {
+  return run(() =>
+    db.prepare("UPDATE sessions SET provider_refresh_token = ?1 WHERE id = ?2 AND secret_hash = ?3").bind(sealed, id, secretHash).run(),
+  );
+}
+
+export type Revoked = Pick<SessionRecord, "id" | "user_key" | "provider" | "provider_refresh_token">;
+
+/** Ends one session; with `userKey`, only if it belongs to that user. Null when there was nothing live to end. */
+export function revokeSession(db: D1Database, id: string, now: number, userKey?: string): Promise<Revoked | null> {
+  const owner = userKey === undefined ? "" : " AND user_key = ?3";
+  const statement = db.prepare(
+    `UPDATE sessions SET revoked_at = ?1 WHERE id = ?2${owner} AND revoked_at IS NULL
+     RETURNING id, user_key, provider, provider_refresh_token`,
+  );
+  return run(() => (userKey === undefined ? statement.bind(now, id) : statement.bind(now, id, userKey)).first<Revoked>());
+}
+
+/** Ends every live session of a user. */
+export async function revokeUserSessions(db: D1Database, userKey: string, now: number): Promise<Revoked[]> {
+  const { results } = await run(() =>
+    db
+      .prepare(
+        `UPDATE sessions SET revoked_at = ?1 WHERE user_key = ?2 AND revoked_at IS NULL
+         RETURNING id, user_key, provider, provider_refresh_token`,
+      )
+      .bind(now, userKey)
+      .all<Revoked>(),
+  );
+  return results;
+}
+
+export type ActiveSession = Pick<SessionRecord, "id" | "device" | "country" | "created_at" | "last_used_at"> & { ends_at: number };
+
+/** A user's live sessions, most recently used first. */
+export async function listUserSessions(db: D1Database, userKey: string, now: number): Promise<ActiveSession[]> {
+  const { results } = await run(() =>
+    db
+      .prepare(
+        `SELECT id, device, country, created_at, last_used_at, min(idle_expires_at, expires_at) AS ends_at
+           FROM sessions
+          WHERE user_key = ?1 AND revoked_at IS NULL AND ?2 < expires_at AND ?2 < idle_expires_at
+          ORDER BY last_used_at DESC, created_at DESC
+          LIMIT 100`,
+      )
+      .bind(userKey, now)
+      .all<ActiveSession>(),
+  );
+  return results;
+}
+
+/**
+ * Deletes up to `batch` records that can no longer matter: past their
+ * expiry, or revoked before `revokedBefore`. Returns how many went.
+ */
+export async function deleteSpentSessions(db: D1Database, now: number, revokedBefore: number, batch: number): Promise<number> {
+  const result = await run(() =>
+    db
+      .prepare(
+        `DELETE FROM sessions WHERE id IN (
+           SELECT id FROM sessions
+            WHERE expires_at <= ?1 OR idle_expires_at <= ?1 OR revoked_at <= ?2
+            LIMIT ?3)`,
+      )
+      .bind(now, revokedBefore, batch)
+      .run(),
+  );
+  return result.meta.changes;
+}

@@ -1,0 +1,42 @@
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import type { Env } from "../../src/env";
+import worker from "../../src/index";
+
+const now = Math.floor(Date.now() / 1000);
+
+async function insert(id: string, fields: { expires_at: number; idle_expires_at: number; revoked_at?: number | null }) {
+  await env.DB.prepare(
+    `INSERT INTO sessions (id, user_key, provider, secret_hash, remember, created_at, last_used_at, idle_expires_at, expires_at, revoked_at)
+     VALUES (?1, 'dev:cleanup', 'dev', 'h', 0, ?2, ?2, ?3, ?4, ?5)`,
+  )
+    .bind(id, now - 1000, fields.idle_expires_at, fields.expires_at, fields.revoked_at ?? null)
+    .run();
+}
+
+const ids = async () => (await env.DB.prepare("SELECT id FROM sessions WHERE user_key = 'dev:cleanup' ORDER BY id").all<{ id: string }>()).results.map((r) => r.id);
+
+describe("the cleanup Cron Trigger", () => {
+  it("deletes expired and long-revoked records, keeps live and recently revoked ones, in batches", async () => {
+    await insert("live", { expires_at: now + 1000, idle_expires_at: now + 500 });
+    await insert("expired", { expires_at: now - 1, idle_expires_at: now - 1 });
+    await insert("idle", { expires_at: now + 1000, idle_expires_at: now - 1 });
+    await insert("revoked-old", { expires_at: now + 1000, idle_expires_at: now + 500, revoked_at: now - 3600 });
+    await insert("revoked-new", { expires_at: now + 1000, idle_expires_at: now + 500, revoked_at: now - 10 });
+    for (let i = 0; i < 1200; i++) await insert(`bulk-${String(i).padStart(4, "0")}`, { expires_at: now - 5, idle_expires_at: now - 5 });
+
+    const log = vi.spyOn(console, "log");
+    await worker.scheduled(createScheduledController({ cron: "*/30 * * * *" }), env as unknown as Env);
+
+    expect(await ids()).toEqual(["live", "revoked-new"]);
+    expect(log.mock.calls.map(([line]) => JSON.parse(String(line)))).toEqual(
+      expect.arrayContaining([expect.objectContaining({ event: "cleanup", deleted: 1203 })]),
+    );
+  });
+
+  it("is declared in wrangler.toml", async () => {
+    const toml: string = (await import("../../wrangler.toml?raw")).default;
+    expect(toml).toMatch(/\[triggers\]\s*crons = \["[^"]+"\]/);
+  });
+});
