@@ -12,7 +12,7 @@ p { margin: 0 0 1rem; }
 form { display: grid; gap: .75rem; margin: 0; }
 label { display: flex; gap: .5rem; align-items: center; }
 input[type=text] { font: inherit; padding: .6rem .7rem; border: 1px solid var(--line); border-radius: 8px; background: var(--bg); color: var(--fg); }
-button, .button { font: inherit; font-weight: 600; padding: .65rem 1rem; border-radius: 8px; border: 1px solid var(--line);
+button, .button { white-space: nowrap; font: inherit; font-weight: 600; padding: .65rem 1rem; border-radius: 8px; border: 1px solid var(--line);
   background: var(--bg); color: var(--fg); cursor: pointer; text-align: center; text-decoration: none; }
 button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
 button:focus-visible, .button:focus-visible, input:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
@@ -26,4 +26,5 @@ dd { margin: 0; overflow-wrap: anywhere; }
 .devices p { margin: 0; }
 .badge { color: var(--accent); font-size: .85rem; }
 .actions { display: flex; gap: .75rem; flex-wrap: wrap; }
+main > form + p { margin-top: 1rem; }
 `;
