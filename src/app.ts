@@ -1,4 +1,5 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
+import { cors } from "hono/cors";
 import { methodOverride } from "hono/method-override";
 import type { Config } from "./config";
 import type { AppEnv } from "./env";
@@ -6,19 +7,25 @@ import { AuthError } from "./errors";
 import { securityHeaders } from "./headers";
 import { getKeyring } from "./keys";
 import { sameOriginOnly } from "./origins";
+import { proxy } from "./proxy";
 import { errorResponse, onError } from "./respond";
 import { adminRoutes } from "./routes/admin";
 import { callbackRoutes } from "./routes/callback";
 import { devRoutes } from "./routes/dev";
 import { home, homeRoutes } from "./routes/home";
+import { internalRoutes } from "./routes/internal";
 import { sessionRoutes } from "./routes/session";
 import { sessionsRoutes } from "./routes/sessions";
 import { signinRoutes } from "./routes/signin";
+import { serveJWKS, tokenRoutes } from "./routes/tokens";
+import { verifyRoutes } from "./routes/verify";
 
 /** Builds the app for one configuration; routes are mounted under its base path. */
 export function buildApp(config: Config): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const keys = getKeyring(config.secrets);
+  const { basePath, upstream } = config;
+  const isAuthPath = (path: string) => path === basePath || path.startsWith(`${basePath}/`);
 
   app.use(async (c, next) => {
     c.set("config", config);
@@ -26,33 +33,44 @@ export function buildApp(config: Config): Hono<AppEnv> {
     c.set("origin", config.authOrigin ?? new URL(c.req.url).origin);
     await next();
   });
-  app.use(securityHeaders(config));
+  // Our own responses get our security headers; proxied ones keep the upstream's.
+  const secure = securityHeaders(config);
+  app.use((c, next) => (upstream && !isAuthPath(c.req.path) && c.req.path !== "/.well-known/jwks.json" ? next() : secure(c, next)));
 
   const auth = new Hono<AppEnv>();
+  // Credentialed CORS for exactly the ALLOWED_ORIGINS (never `*`).
+  auth.use(
+    cors({
+      origin: (origin) => (config.allowedOrigins.has(origin) ? origin : null),
+      credentials: true,
+      allowMethods: ["GET", "POST", "DELETE"],
+      allowHeaders: ["Content-Type", "Authorization"],
+      maxAge: 600,
+    }),
+  );
   auth.use(async (c, next) => {
     await next();
     // Everything here is personal; nothing may be cached on the way.
     if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
   });
   auth.use(sameOriginOnly);
-  auth.route("/", homeRoutes);
-  auth.route("/", signinRoutes);
-  auth.route("/", callbackRoutes);
-  auth.route("/", sessionRoutes);
-  auth.route("/", sessionsRoutes);
-  auth.route("/", adminRoutes);
-  auth.route("/", devRoutes);
+  for (const routes of [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, devRoutes, internalRoutes]) {
+    auth.route("/", routes);
+  }
   // Pages without scripts can only POST: `_method=DELETE` in a urlencoded
   // form (what our pages send, and a body that cannot fail to parse)
   // reaches the DELETE routes.
   const override = methodOverride({ app });
-  app.use(`${config.basePath}/sessions/*`, (c, next) =>
+  app.use(`${basePath}/sessions/*`, (c, next) =>
     c.req.header("Content-Type")?.startsWith("application/x-www-form-urlencoded") ? override(c, next) : next(),
   );
-  app.route(config.basePath, auth);
+  app.route(basePath, auth);
+  app.get("/.well-known/jwks.json", serveJWKS);
 
-  app.get("/", home);
-  app.notFound((c) => errorResponse(c, new AuthError(404, "not_found", "There is nothing here.")));
+  const notFound = (c: Context<AppEnv>) => errorResponse(c, new AuthError(404, "not_found", "There is nothing here."));
+  if (upstream) app.all("*", (c) => (isAuthPath(c.req.path) ? notFound(c) : proxy(c)));
+  else app.get("/", home);
+  app.notFound(notFound);
   app.onError(onError);
   return app;
 }

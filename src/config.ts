@@ -15,6 +15,13 @@ export interface Config {
   allowedOrigins: Set<string>;
   /** `provider:login` entries (lower case) allowed to list and end other users' sessions. */
   adminUsers: Set<string>;
+  /** `provider:login` or `provider:email` entries (lower case) allowed to sign in. */
+  allowedUsers: Set<string>;
+  /** Email domains (lower case) whose verified addresses may sign in. */
+  allowedEmailDomains: Set<string>;
+  /** Proxy mode: where signed-in requests outside the base path go. */
+  upstream: { origin: string; base: string } | null;
+  passAccessToken: boolean;
   cookieDomain: string | null;
   /** Lifetimes in seconds. */
   accessTtl: number;
@@ -103,10 +110,20 @@ export function parseConfig(env: Vars): ConfigResult {
   }
 
   const allowedOrigins = origins(vars, "ALLOWED_ORIGINS");
-  const adminUsers = new Set(vars.list("ADMIN_USERS").map((entry) => entry.toLowerCase()));
-  if ([...adminUsers].some((entry) => !/^[a-z0-9_-]+:[^\s:]+$/.test(entry))) {
-    vars.problems.push("ADMIN_USERS must list provider:login entries such as github:octocat");
+  const providerEntries = (name: string, example: string) => {
+    const entries = new Set(vars.list(name).map((entry) => entry.toLowerCase()));
+    if ([...entries].some((entry) => !/^[a-z0-9_-]+:[^\s:]+$/.test(entry))) vars.problems.push(`${name} must list provider:value entries such as ${example}`);
+    return entries;
+  };
+  const adminUsers = providerEntries("ADMIN_USERS", "github:octocat");
+  const allowedUsers = providerEntries("ALLOWED_USERS", "github:octocat or vercel:ada@example.com");
+  const allowedEmailDomains = new Set(vars.list("ALLOWED_EMAIL_DOMAINS").map((domain) => domain.toLowerCase().replace(/^@/, "")));
+  if ([...allowedEmailDomains].some((domain) => !/^([a-z0-9-]+\.)+[a-z0-9-]+$/.test(domain))) {
+    vars.problems.push("ALLOWED_EMAIL_DOMAINS must list domains such as example.com");
   }
+  const upstreamURL = vars.url("UPSTREAM_URL");
+  const upstream = upstreamURL ? { origin: new URL(upstreamURL).origin, base: upstreamURL } : null;
+  const passAccessToken = vars.boolean("PASS_ACCESS_TOKEN");
 
   if (vars.problems.length > 0) return { ok: false, problems: vars.problems };
   return {
@@ -119,6 +136,10 @@ export function parseConfig(env: Vars): ConfigResult {
       providers,
       allowedOrigins,
       adminUsers,
+      allowedUsers,
+      allowedEmailDomains,
+      upstream,
+      passAccessToken,
       cookieDomain,
       accessTtl,
       idleTtl,

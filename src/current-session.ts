@@ -1,52 +1,74 @@
 import type { Context } from "hono";
 import { readAuthCookie } from "./cookies";
 import type { AppEnv } from "./env";
+import { unauthenticated } from "./errors";
+import { isInternal } from "./internal";
 import { audit } from "./log";
 import { renewSession } from "./refresh";
 import { readRefreshCookie } from "./refresh-cookie";
 import { isRevoked } from "./revocations";
 import { open, type Opened } from "./seal";
-import { AuthError, unauthenticated } from "./errors";
 import { nowSeconds, toSession, type ProviderToken, type Session, type SessionClaims } from "./session";
+import { verifyAccessToken } from "./tokens";
 
-/** The sealed session a request presents: `Authorization: Bearer …` first, else the cookie. */
-function presentedSessionToken(c: Context<AppEnv>): { token: string; bearer: boolean } | null {
+type Presented = { token: string; from: "cookie" | "bearer" };
+
+/** What the request presents: `Authorization: Bearer …` first, else the session cookie. */
+function presented(c: Context<AppEnv>): Presented | null {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "");
-  if (bearer) return { token: bearer[1]!, bearer: true };
+  if (bearer) return { token: bearer[1]!, from: "bearer" };
   const cookie = readAuthCookie(c, "session");
-  return cookie ? { token: cookie, bearer: false } : null;
+  return cookie ? { token: cookie, from: "cookie" } : null;
 }
 
-/** Opens the presented session token without consulting the revocation list. */
-export async function openSessionToken(c: Context<AppEnv>): Promise<(Opened<SessionClaims> & { bearer: boolean }) | null> {
-  const presented = presentedSessionToken(c);
-  if (!presented) return null;
-  const opened = await open<SessionClaims>(c.var.keys, "session", presented.token);
+/** Compact JWS (our bearer JWTs) has three segments; the sealed session (JWE) has five. */
+const isJWS = (token: string) => token.split(".").length === 3;
+
+/** Opens a presented sealed session (cookie or bearer) without consulting the revocation list. */
+export async function openSessionToken(c: Context<AppEnv>): Promise<(Opened<SessionClaims> & { from: Presented["from"] }) | null> {
+  const token = presented(c);
+  if (!token || isJWS(token.token)) return null;
+  const opened = await open<SessionClaims>(c.var.keys, "session", token.token);
   if (opened.status === "invalid" && opened.reason === "unknown_key") audit("key_not_found", { reason: "session" }, c);
-  return { ...opened, bearer: presented.bearer };
+  return { ...opened, from: token.from };
 }
 
 /** Renew when the session cookie has less than this share of its life left. */
 const RENEW_WHEN_LEFT = 0.2;
 
+async function fromBearerJWT(c: Context<AppEnv>, token: string): Promise<Session | null> {
+  const claims = await verifyAccessToken(c.var.keys, token, c.var.origin);
+  if (!claims || (await isRevoked(c.env.REVOCATIONS, claims.sid))) return null;
+  return {
+    id: claims.sid,
+    userKey: claims.sub,
+    provider: claims.provider,
+    user: { id: claims.sub.slice(claims.provider.length + 1), login: claims.login, name: claims.name, email: claims.email, avatarUrl: claims.picture },
+    remember: false,
+    expiresAt: claims.exp!,
+    providerToken: null,
+    viaToken: true,
+  };
+}
+
 async function lookUp(c: Context<AppEnv>): Promise<Session | null> {
+  const token = presented(c);
+  if (token?.from === "bearer" && isJWS(token.token)) return fromBearerJWT(c, token.token);
   const opened = await openSessionToken(c);
   if (!opened || opened.status === "invalid") return null;
   const { claims } = opened;
   const exp = claims.exp ?? 0;
   const fresh = opened.status === "valid" && exp - nowSeconds() > c.var.config.accessTtl * RENEW_WHEN_LEFT;
-  // Bearer callers cannot receive new cookies, so only cookies are renewed.
-  const refresh = fresh || opened.bearer ? null : readRefreshCookie(c);
+  // Only cookies are renewed: a bearer caller (or a service binding) cannot receive new cookies.
+  const renewable = !fresh && opened.from === "cookie" && !isInternal(c.req.raw);
+  const refresh = renewable ? readRefreshCookie(c) : null;
   if (refresh && refresh.sid === claims.sid) {
-    if (opened.status === "valid") {
-      // Still usable: a failed renewal (the store is down) must not sign anyone out.
-      try {
-        return (await renewSession(c, claims, refresh)) ?? null;
-      } catch (error) {
-        audit("renewal_deferred", { sessionId: claims.sid, reason: error instanceof Error ? error.message : "unknown" }, c);
-      }
-    } else {
-      return renewSession(c, claims, refresh);
+    if (opened.status !== "valid") return renewSession(c, claims, refresh);
+    // Still usable: a failed early renewal (the store is down) must not sign anyone out.
+    try {
+      return await renewSession(c, claims, refresh);
+    } catch (error) {
+      audit("renewal_deferred", { sessionId: claims.sid, reason: error instanceof Error ? error.message : "unknown" }, c);
     }
   }
   if (opened.status !== "valid") return null;
@@ -56,10 +78,11 @@ async function lookUp(c: Context<AppEnv>): Promise<Session | null> {
 
 /**
  * The request's live session, or null: absent, undecryptable, expired and
- * revoked sessions all look the same to callers. An expired (or nearly
- * expired) session cookie with a valid refresh cookie is renewed on the
- * spot, so callers never see a 401 for a session that can go on.
- * Looked up at most once per request.
+ * revoked sessions all look the same to callers. Accepts the session
+ * cookie, the sealed session as a bearer token, or a bearer JWT from
+ * `POST /auth/token`. An expired (or nearly expired) session cookie with a
+ * valid refresh cookie is renewed on the spot, so callers never see a 401
+ * for a session that can go on. Looked up at most once per request.
  */
 export function getSession(c: Context<AppEnv>): Promise<Session | null> {
   let session = c.get("session");
@@ -73,7 +96,7 @@ export function getSession(c: Context<AppEnv>): Promise<Session | null> {
 /**
  * The provider's access token for server-side calls on the user's behalf
  * (renewed with the session when it has expired and the provider can).
- * Never put it in a response body.
+ * Null for callers that presented a bearer JWT. Never put it in a response.
  */
 export async function getProviderToken(c: Context<AppEnv>): Promise<ProviderToken | null> {
   return (await getSession(c))?.providerToken ?? null;

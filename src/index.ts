@@ -1,9 +1,13 @@
+import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Hono } from "hono";
+import { decodeJwt } from "jose";
 import { buildApp } from "./app";
 import { cleanUp } from "./cleanup";
 import { loadConfig, type Config } from "./config";
 import type { AppEnv, Env } from "./env";
+import { internalRequest } from "./internal";
 import { audit } from "./log";
+import type { Profile } from "./profile";
 import { prefersJSON } from "./respond";
 
 const apps = new WeakMap<Config, Hono<AppEnv>>();
@@ -35,6 +39,78 @@ function misconfigured(request: Request, problems: string[]): Response {
     status: 500,
     headers: { ...headers, "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "default-src 'none'" },
   });
+}
+
+function configOrThrow(env: Env): Config {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(`server misconfigured: ${loaded.problems.join("; ")}`);
+  return loaded.config;
+}
+
+/** What `AuthService.verify` answers: the same as `GET /auth/session`. */
+export interface Identity {
+  user: Profile;
+  provider: string;
+  sessionId: string;
+  expiresAt: string;
+}
+
+/**
+ * RPC for other Workers over a service binding:
+ *
+ * ```toml
+ * # the calling Worker's wrangler.toml
+ * [[services]]
+ * binding = "AUTH"
+ * service = "edge-session-worker"
+ * entrypoint = "AuthService"
+ * ```
+ *
+ * `await env.AUTH.verify(request.headers.get("Cookie") ?? "")` or
+ * `verify("Bearer …")` → the identity or null; `revoke(sessionId)` → whether
+ * a live session was ended. Checks are exactly those of `/auth/session`,
+ * revocation included, except that a session is never renewed here: the
+ * caller could not hand the new cookies on.
+ */
+export class AuthService extends WorkerEntrypoint<Env> {
+  private origin(config: Config, credential: string): string {
+    if (config.authOrigin) return config.authOrigin;
+    if (/^Bearer\s/i.test(credential)) {
+      // Our bearer JWTs name the origin that issued them (and are checked against it).
+      try {
+        const iss = decodeJwt(credential.replace(/^Bearer\s+/i, "")).iss;
+        if (iss && /^https?:\/\//.test(iss)) return new URL(iss).origin;
+      } catch {
+        // not a JWT: a sealed session, which names no origin
+      }
+      return "https://auth.internal";
+    }
+    // Cookie names carry the scheme: __Host-/__Secure- prefixes only exist on https.
+    return /(^|;\s*)__(Host|Secure)-auth\.session=/.test(credential) ? "https://auth.internal" : "http://localhost";
+  }
+
+  async verify(credential: string): Promise<Identity | null> {
+    if (typeof credential !== "string" || credential.length > 16_384) return null;
+    const config = configOrThrow(this.env);
+    const bearer = /^Bearer\s/i.test(credential);
+    const request = internalRequest(`${this.origin(config, credential)}${config.basePath}/session`, {
+      headers: bearer ? { Authorization: credential } : { Cookie: credential },
+    });
+    const response = await appFor(config).fetch(request, this.env, this.ctx);
+    if (response.status === 200) return response.json<Identity>();
+    if (response.status === 401) return null;
+    throw new Error(`session check failed with ${response.status}`);
+  }
+
+  async revoke(sessionId: string): Promise<boolean> {
+    if (typeof sessionId !== "string" || !/^[\w-]{1,64}$/.test(sessionId)) return false;
+    const config = configOrThrow(this.env);
+    const origin = config.authOrigin ?? "http://localhost";
+    const request = internalRequest(`${origin}${config.basePath}/internal/sessions/${sessionId}`, { method: "DELETE" });
+    const response = await appFor(config).fetch(request, this.env, this.ctx);
+    if (!response.ok) throw new Error(`revocation failed with ${response.status}`);
+    return (await response.json<{ revoked: boolean }>()).revoked;
+  }
 }
 
 export default {

@@ -1,4 +1,4 @@
-import { base64url } from "jose";
+import { base64url, calculateJwkThumbprint, type JWK } from "jose";
 
 /** Every use of the secret gets its own key, so a key can never be used for another job. */
 export type KeyPurpose = "session" | "flow" | "verify" | "provider-token";
@@ -14,6 +14,32 @@ interface SecretKeys {
   derived: Map<string, Promise<CryptoKey>>;
 }
 
+/** An Ed25519 key pair for the identity assertion and bearer tokens. */
+export interface SigningKey {
+  kid: string;
+  privateKey: CryptoKey;
+  /** The public half as published in the JWKS. */
+  jwk: JWK;
+}
+
+// PKCS#8 wrapping of a raw 32-byte Ed25519 seed (RFC 8410): WebCrypto
+// imports private keys only in a container, and this is the fixed prefix.
+const ED25519_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
+
+async function signingKeyFrom(base: CryptoKey): Promise<SigningKey> {
+  const seed = new Uint8Array(await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: SALT, info: info("ed25519:signing") }, base, 256));
+  const pkcs8 = new Uint8Array(ED25519_PKCS8_PREFIX.length + seed.length);
+  pkcs8.set(ED25519_PKCS8_PREFIX);
+  pkcs8.set(seed, ED25519_PKCS8_PREFIX.length);
+  const extractable = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, true, ["sign"]);
+  const { kty, crv, x } = (await crypto.subtle.exportKey("jwk", extractable)) as JWK;
+  const publicJwk: JWK = { kty, crv, x };
+  const kid = await calculateJwkThumbprint(publicJwk);
+  // Keep only a non-extractable copy for signing.
+  const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, false, ["sign"]);
+  return { kid, privateKey, jwk: { ...publicJwk, kid, alg: "EdDSA", use: "sig" } };
+}
+
 export interface KeyEntry {
   kid: string;
   key: CryptoKey;
@@ -25,6 +51,8 @@ export interface KeyEntry {
  * `kid` in the token header, so rotation needs no trial decryption.
  */
 export class Keyring {
+  private signing: Promise<SigningKey[]> | undefined;
+
   private constructor(private readonly secrets: SecretKeys[]) {}
 
   static async create(secrets: string[]): Promise<Keyring> {
@@ -66,6 +94,16 @@ export class Keyring {
   async current(purpose: KeyPurpose): Promise<KeyEntry> {
     const entry = this.secrets[0]!;
     return { kid: entry.kid, key: await this.key(entry, purpose) };
+  }
+
+  /**
+   * Ed25519 signing keys, one per configured secret, newest first: tokens
+   * are signed with the first, and all are published so tokens signed
+   * before a rotation still verify.
+   */
+  signingKeys(): Promise<SigningKey[]> {
+    this.signing ??= Promise.all(this.secrets.map((entry) => signingKeyFrom(entry.base)));
+    return this.signing;
   }
 
   /** The key for a `kid`, or undefined when that secret is no longer configured. */

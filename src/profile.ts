@@ -9,6 +9,8 @@ export interface Profile {
   /** A verified email only; `null` when the provider has none. */
   email: string | null;
   avatarUrl: string | null;
+  /** Organisations (lower case), fetched only to check an allow-list; never stored. */
+  orgs?: string[];
 }
 
 const LIMITS = { id: 64, login: 100, name: 100, email: 254, avatarUrl: 400 };

@@ -5,6 +5,7 @@ import { AuthError } from "./errors";
 import { audit } from "./log";
 import { open } from "./seal";
 import { revokeSession, revokeUserSessions, type Revoked } from "./store";
+import { ACCESS_TOKEN_TTL } from "./tokens";
 
 /** KV's smallest allowed expirationTtl. */
 const KV_MIN_TTL = 60;
@@ -16,8 +17,11 @@ const keyFor = (sessionId: string) => `revoked:${sessionId}`;
 const unavailable = () =>
   new AuthError(503, "revocation_list_unavailable", "Sessions cannot be checked right now. Please try again shortly.", { "Retry-After": "5" });
 
-/** How long a revocation entry must outlive the revocation: as long as a session cookie naming it could be accepted. */
-export const revocationWindow = (config: Config) => Math.max(KV_MIN_TTL, config.accessTtl) + SKEW;
+/**
+ * How long a revocation entry must outlive the revocation: as long as a
+ * session cookie or bearer token naming the session could be accepted.
+ */
+export const revocationWindow = (config: Config) => Math.max(KV_MIN_TTL, config.accessTtl, ACCESS_TOKEN_TTL) + SKEW;
 
 /**
  * True when the session id is on the revocation list. A list that cannot
@@ -40,7 +44,7 @@ export async function revokeSessionId(kv: KVNamespace, config: Config, sessionId
   }
 }
 
-export type RevocationKind = "signout" | "everywhere" | "device" | "admin" | "refresh_reuse" | "provider_refresh_failed";
+export type RevocationKind = "signout" | "everywhere" | "device" | "admin" | "service" | "refresh_reuse" | "provider_refresh_failed";
 
 export interface RevocationContext {
   kind: RevocationKind;

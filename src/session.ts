@@ -31,7 +31,10 @@ export interface Session {
   remember: boolean;
   /** When this session cookie needs renewing (epoch seconds); renewal is automatic. */
   expiresAt: number;
-  providerToken: ProviderToken;
+  /** Null when the caller proved itself with a bearer JWT, which never carries the provider token. */
+  providerToken: ProviderToken | null;
+  /** True when the caller presented a bearer JWT from `POST /auth/token` rather than the session itself. */
+  viaToken: boolean;
 }
 
 export interface ProviderToken {
@@ -52,6 +55,7 @@ export function toSession(claims: SessionClaims, expiresAt: number): Session {
     remember: claims.rem,
     expiresAt,
     providerToken: { accessToken: claims.pat, expiresAt: claims.pax },
+    viaToken: false,
   };
 }
 

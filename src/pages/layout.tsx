@@ -5,10 +5,12 @@ export interface LayoutProps {
   title: string;
   /** Where the stylesheet is served; omitted when the configuration is broken. */
   basePath?: string;
+  /** Send the browser on to this URL at once (a meta refresh: no script needed). */
+  refreshTo?: string;
   children?: Child;
 }
 
-export function Layout({ title, basePath, children }: LayoutProps) {
+export function Layout({ title, basePath, refreshTo, children }: LayoutProps) {
   return (
     <>
       {raw("<!DOCTYPE html>")}
@@ -18,6 +20,7 @@ export function Layout({ title, basePath, children }: LayoutProps) {
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <meta name="robots" content="noindex" />
           <title>{title}</title>
+          {refreshTo !== undefined && <meta http-equiv="refresh" content={`0;url=${refreshTo}`} />}
           {basePath !== undefined && <link rel="stylesheet" href={`${basePath}/style.css`} />}
         </head>
         <body>

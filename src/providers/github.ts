@@ -16,7 +16,10 @@ export const github: ProviderDefinition = {
     const client = vars.pair("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET");
     const oauthURL = vars.url("GITHUB_OAUTH_URL", "https://github.com");
     const apiURL = vars.url("GITHUB_API_URL", "https://api.github.com");
+    const allowedOrgs = vars.list("ALLOWED_GITHUB_ORGS").map((org) => org.toLowerCase());
     if (!client || !oauthURL || !apiURL) return null;
+    // Organisation membership needs read:org, asked for only when it is used.
+    const scopes = ["read:user", "user:email", ...(allowedOrgs.length ? ["read:org"] : [])];
     const tokenURL = joinURL(oauthURL, "/login/oauth/access_token");
     const oauth = (redirectURI: string | null) => new OAuth2Client(client.id, client.secret, redirectURI);
 
@@ -39,16 +42,17 @@ export const github: ProviderDefinition = {
           state,
           CodeChallengeMethod.S256,
           codeVerifier,
-          ["read:user", "user:email"],
+          scopes,
         );
       },
       async exchangeCode({ code, codeVerifier, redirectURI }) {
         return readTokens(await tokenEndpoint(NAME, timeoutMs, () => oauth(redirectURI).validateAuthorizationCode(tokenURL, code, codeVerifier)));
       },
       async profile({ accessToken }): Promise<Profile> {
-        const [user, emails] = await Promise.all([
+        const [user, emails, orgs] = await Promise.all([
           getJSON(NAME, joinURL(apiURL, "/user"), accessToken, timeoutMs, API_HEADERS),
           getJSON(NAME, joinURL(apiURL, "/user/emails"), accessToken, timeoutMs, API_HEADERS),
+          allowedOrgs.length ? getJSON(NAME, joinURL(apiURL, "/user/orgs?per_page=100"), accessToken, timeoutMs, API_HEADERS) : null,
         ]);
         const u = asRecord(user, NAME);
         const primary = Array.isArray(emails)
@@ -60,11 +64,13 @@ export const github: ProviderDefinition = {
           name: str(u.name),
           email: str(primary?.email),
           avatarUrl: str(u.avatar_url),
+          ...(Array.isArray(orgs) && { orgs: orgs.map((org) => str(org?.login)?.toLowerCase()).filter((login): login is string => !!login) }),
         };
       },
       async refresh(refreshToken) {
         return readTokens(await tokenEndpoint(NAME, timeoutMs, () => oauth(null).refreshAccessToken(tokenURL, refreshToken, [])));
       },
+      ...(allowedOrgs.length && { admits: (profile: Profile) => !!profile.orgs?.some((org) => allowedOrgs.includes(org)) }),
     };
     return provider;
   },

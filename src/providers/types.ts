@@ -44,6 +44,11 @@ export interface Provider {
   refresh?(refreshToken: string): Promise<ProviderTokens>;
   /** Revokes a token at the provider on sign-out; absent when unsupported. */
   revoke?(token: string): Promise<void>;
+  /**
+   * The provider's own allow-list (GitHub organisations), present only when
+   * one is configured: true when this profile is on it.
+   */
+  admits?(profile: Profile): boolean;
 }
 
 /**

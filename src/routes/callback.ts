@@ -3,6 +3,7 @@ import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { takeFlow } from "../flow";
 import { audit } from "../log";
+import { checkAllowed } from "../allowlist";
 import { boundProfile } from "../profile";
 import { startSession } from "../session";
 import { callbackURL, requireProvider } from "./signin";
@@ -27,7 +28,9 @@ export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", asyn
     if (!query.code) throw new AuthError(400, "missing_code", `${provider.name} did not send a sign-in code.`);
 
     const tokens = await provider.exchangeCode({ code: query.code, codeVerifier: flow.cv, redirectURI: callbackURL(c, provider) });
-    const profile = boundProfile(await provider.profile(tokens), provider.name);
+    const fetched = await provider.profile(tokens);
+    const profile = boundProfile(fetched, provider.name);
+    checkAllowed(c.var.config, provider, { ...profile, orgs: fetched.orgs });
     const session = await startSession(c, { provider: provider.id, profile, tokens, remember: flow.rem });
     audit("signin", { sessionId: session.id, user: session.userKey, provider: provider.id, remember: flow.rem }, c);
     return c.redirect(flow.rt, 302);

@@ -25,13 +25,17 @@ export const sessionRoutes = new Hono<AppEnv>()
       // Ending every session takes a live one, not merely an old cookie.
       const session = await getSession(c);
       if (!session) throw unauthenticated();
-      const ended = await endUserSessions(c, session.userKey, { kind: "everywhere", by: session.userKey, accessToken: session.providerToken.accessToken });
+      const ended = await endUserSessions(c, session.userKey, { kind: "everywhere", by: session.userKey, accessToken: session.providerToken?.accessToken });
       audit("signout", { sessionId: session.id, user: session.userKey, everywhere: true, ended: ended.length }, c);
     } else {
-      // An expired cookie still names a session worth ending.
+      // An expired cookie still names a session worth ending; a bearer JWT names a live one.
       const opened = await openSessionToken(c);
-      if (opened && opened.status !== "invalid") {
-        const { sid, sub, pat } = opened.claims;
+      const session = opened && opened.status !== "invalid" ? null : await getSession(c);
+      const target = opened && opened.status !== "invalid"
+        ? { sid: opened.claims.sid, sub: opened.claims.sub, pat: opened.claims.pat }
+        : session && { sid: session.id, sub: session.userKey, pat: session.providerToken?.accessToken };
+      if (target) {
+        const { sid, sub, pat } = target;
         const ended = await endSession(c, sid, { kind: "signout", by: sub, accessToken: pat });
         // Already ended in D1 (or never stored): still make sure its cookie dies everywhere.
         if (!ended) await revokeSessionId(c.env.REVOCATIONS, c.var.config, sid);

@@ -1,5 +1,6 @@
 import { generateCodeVerifier, generateState } from "arctic";
 import { Hono, type Context } from "hono";
+import { getSession } from "../current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { startFlow } from "../flow";
@@ -22,11 +23,14 @@ export const callbackURL = (c: Context<AppEnv>, provider: Provider) =>
   `${c.var.origin}${c.var.config.basePath}/callback/${provider.id}`;
 
 export const signinRoutes = new Hono<AppEnv>()
-  .get("/signin", (c) => {
+  .get("/signin", async (c) => {
     const { config } = c.var;
+    const redirectTo = safeRedirect(c.req.query("redirect_to"), c.var.origin, config.allowedOrigins);
+    // Someone sent here on their way somewhere (a proxy's 401) who is in fact
+    // signed in — perhaps only needing a renewal — goes straight on.
+    if (c.req.query("redirect_to") && (await getSession(c))) return c.redirect(redirectTo, 302);
     const local = isLocalRequest(c);
     const providers = [...config.providers.values()].filter((provider) => local || !provider.localOnly);
-    const redirectTo = safeRedirect(c.req.query("redirect_to"), c.var.origin, config.allowedOrigins);
     return c.html(<SignInPage basePath={config.basePath} providers={providers} redirectTo={redirectTo} />);
   })
   .get("/signin/:provider", async (c) => {

@@ -1,0 +1,71 @@
+import type { Context } from "hono";
+import { cookieName, type CookieKind } from "./cookies";
+import { getSession } from "./current-session";
+import type { AppEnv } from "./env";
+import { AuthError, unauthenticated } from "./errors";
+import { identityHeaders, stripIdentityHeaders } from "./identity";
+import { prefersJSON } from "./respond";
+
+const OUR_COOKIES: CookieKind[] = ["session", "refresh", "flow", "verify"];
+// Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection, not to the request.
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
+
+/** The client's Cookie header without our cookies: the upstream has no business with them. */
+function upstreamCookies(c: Context<AppEnv>, header: string): string | null {
+  const ours = new Set(OUR_COOKIES.map((kind) => cookieName(c, kind)));
+  const kept = header
+    .split(";")
+    .map((pair) => pair.trim())
+    .filter((pair) => pair && !ours.has(pair.slice(0, pair.indexOf("=") >>> 0).trim()));
+  return kept.length ? kept.join("; ") : null;
+}
+
+/**
+ * Proxy mode (UPSTREAM_URL): a signed-in request goes upstream with its
+ * method, path, query and streaming body, the client's identity headers
+ * replaced by ours; the upstream's answer — status, redirects, Set-Cookie,
+ * streaming body — comes back unchanged. Browsers that are not signed in
+ * are sent to sign in; other callers get 401.
+ */
+export async function proxy(c: Context<AppEnv>): Promise<Response> {
+  const { config } = c.var;
+  const upstream = config.upstream!;
+  const session = await getSession(c);
+  const url = new URL(c.req.url);
+  if (!session) {
+    const browser = c.req.method === "GET" && !prefersJSON(c.req.raw) && (c.req.header("Accept") ?? "").includes("text/html");
+    if (!browser) throw unauthenticated();
+    return c.redirect(`${config.basePath}/signin?redirect_to=${encodeURIComponent(url.pathname + url.search)}`, 302);
+  }
+
+  const headers = new Headers(c.req.raw.headers);
+  for (const name of HOP_BY_HOP) headers.delete(name);
+  headers.delete("host");
+  stripIdentityHeaders(headers);
+  // A bearer credential of ours proves identity to us, not to the upstream.
+  if (/^Bearer\s/i.test(headers.get("Authorization") ?? "")) headers.delete("Authorization");
+  const cookies = upstreamCookies(c, headers.get("Cookie") ?? "");
+  if (cookies) headers.set("Cookie", cookies);
+  else headers.delete("Cookie");
+  for (const [name, value] of Object.entries(await identityHeaders(c, session, upstream.origin))) headers.set(name, value);
+  if (config.passAccessToken && session.providerToken) headers.set("X-Forwarded-Access-Token", session.providerToken.accessToken);
+  headers.set("X-Forwarded-Host", url.host);
+  headers.set("X-Forwarded-Proto", url.protocol.slice(0, -1));
+  const ip = c.req.header("CF-Connecting-IP");
+  if (ip) headers.set("X-Forwarded-For", ip);
+
+  const hasBody = c.req.method !== "GET" && c.req.method !== "HEAD";
+  let response: Response;
+  try {
+    response = await fetch(upstream.base + url.pathname + url.search, {
+      method: c.req.method,
+      headers,
+      body: hasBody ? c.req.raw.body : null,
+      redirect: "manual",
+    });
+  } catch {
+    throw new AuthError(502, "upstream_unavailable", "The application behind this sign-in could not be reached.");
+  }
+  // Through Hono's context so cookies set by a renewal on the way join the upstream's own.
+  return c.newResponse(response.body, response);
+}

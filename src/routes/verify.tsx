@@ -1,0 +1,50 @@
+import { Hono, type Context } from "hono";
+import { getSession } from "../current-session";
+import type { AppEnv } from "../env";
+import { identityHeaders } from "../identity";
+import { isTrustedOrigin } from "../origins";
+import { SignInRequiredPage } from "../pages/signin-required";
+import { safeRedirect } from "../redirects";
+import { prefersJSON } from "../respond";
+
+/**
+ * The URL the proxy in front of us was asked for: oauth2-proxy's `rd`,
+ * nginx's `X-Original-URL`, or Traefik/Caddy's `X-Forwarded-*`.
+ */
+function originalURL(c: Context<AppEnv>): string | undefined {
+  const rd = c.req.query("rd") ?? c.req.header("X-Original-URL");
+  if (rd) return rd;
+  const host = c.req.header("X-Forwarded-Host");
+  const uri = c.req.header("X-Forwarded-Uri");
+  if (!host || !uri) return undefined;
+  return `${c.req.header("X-Forwarded-Proto") ?? "https"}://${host}${uri.startsWith("/") ? uri : `/${uri}`}`;
+}
+
+/**
+ * Forward auth (nginx `auth_request`, Traefik `forwardAuth`, Caddy
+ * `forward_auth`): 200 with identity headers for a live session, 401
+ * otherwise with where to sign in. Sessions are renewed here too.
+ */
+export const verifyRoutes = new Hono<AppEnv>().get("/verify", async (c) => {
+  const session = await getSession(c);
+  const original = originalURL(c);
+  if (session) {
+    let audience = c.var.origin;
+    try {
+      const origin = original ? new URL(original).origin : audience;
+      if (isTrustedOrigin(c, origin)) audience = origin;
+    } catch {
+      // keep our own origin as the audience
+    }
+    for (const [name, value] of Object.entries(await identityHeaders(c, session, audience))) c.header(name, value);
+    return c.body(null, 200);
+  }
+  const { basePath, allowedOrigins } = c.var.config;
+  const back = safeRedirect(original, c.var.origin, allowedOrigins);
+  const signin = `${c.var.origin}${basePath}/signin?redirect_to=${encodeURIComponent(back)}`;
+  if (prefersJSON(c.req.raw) || !(c.req.header("Accept") ?? "").includes("text/html")) {
+    return c.json({ error: "unauthenticated", signin }, 401);
+  }
+  // Traefik and Caddy hand this page to the browser as is; it moves on to sign in.
+  return c.html(<SignInRequiredPage basePath={basePath} signin={signin} />, 401);
+});

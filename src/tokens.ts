@@ -1,0 +1,88 @@
+import { createLocalJWKSet, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import type { Keyring } from "./keys";
+import type { Session } from "./session";
+
+/** The identity assertion sent upstream lives this long: enough for one request. */
+export const ASSERTION_TTL = 60;
+/** Bearer tokens from `POST /auth/token`. */
+export const ACCESS_TOKEN_TTL = 900;
+const ACCESS_TOKEN_TYPE = "at+jwt";
+
+/** Identity claims shared by the assertion and bearer tokens. */
+export interface IdentityClaims extends JWTPayload {
+  sub: string;
+  sid: string;
+  provider: string;
+  login: string;
+  name: string | null;
+  email: string | null;
+  picture: string | null;
+}
+
+const identity = (session: Session): IdentityClaims => ({
+  sub: session.userKey,
+  sid: session.id,
+  provider: session.provider,
+  login: session.user.login,
+  name: session.user.name,
+  email: session.user.email,
+  picture: session.user.avatarUrl,
+});
+
+async function sign(keys: Keyring, claims: IdentityClaims, typ: string, issuer: string, audience: string, ttl: number): Promise<string> {
+  const [key] = await keys.signingKeys();
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "EdDSA", kid: key!.kid, typ })
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttl)
+    .sign(key!.privateKey);
+}
+
+/**
+ * `X-Auth-Assertion`: who the request is from, signed for one upstream
+ * origin, so the upstream can verify identity offline with our JWKS even
+ * if someone reaches it around the worker.
+ */
+export function signAssertion(keys: Keyring, session: Session, issuer: string, upstreamOrigin: string): Promise<string> {
+  return sign(keys, identity(session), "JWT", issuer, upstreamOrigin, ASSERTION_TTL);
+}
+
+/** A short-lived bearer token for APIs; its audience is the worker itself. */
+export function issueAccessToken(keys: Keyring, session: Session, issuer: string): Promise<string> {
+  return sign(keys, identity(session), ACCESS_TOKEN_TYPE, issuer, issuer, ACCESS_TOKEN_TTL);
+}
+
+/** The public keys as a JSON Web Key Set. */
+export async function jwks(keys: Keyring) {
+  return { keys: (await keys.signingKeys()).map((key) => key.jwk) };
+}
+
+const verifiers = new WeakMap<Keyring, Promise<ReturnType<typeof createLocalJWKSet>>>();
+
+/**
+ * Verifies a bearer token we issued: EdDSA only, one of our keys, our
+ * issuer and audience, the access-token type (so an upstream assertion
+ * cannot be replayed as one), not expired. Anything else is null.
+ */
+export async function verifyAccessToken(keys: Keyring, token: string, issuer: string): Promise<IdentityClaims | null> {
+  let verifier = verifiers.get(keys);
+  if (!verifier) {
+    verifier = jwks(keys).then((set) => createLocalJWKSet(set));
+    verifiers.set(keys, verifier);
+  }
+  try {
+    const { payload } = await jwtVerify<IdentityClaims>(token, await verifier, {
+      algorithms: ["EdDSA"],
+      typ: ACCESS_TOKEN_TYPE,
+      issuer,
+      audience: issuer,
+      requiredClaims: ["exp", "sub", "sid"],
+    });
+    return payload;
+  } catch {
+    return null;
+  }
+}
