@@ -24,8 +24,21 @@ export default defineConfig({
               compatibilityDate,
               kvNamespaces: ["REVOCATIONS"],
               d1Databases: ["DB"],
+              serviceBindings: { CALLER: "caller" },
+              workers: [
+                {
+                  // A second Worker calling AuthService over a service binding. The
+                  // pool runs our worker as "vitest-pool-workers-runner-<project>".
+                  name: "caller",
+                  modules: true,
+                  scriptPath: "./test/fixtures/caller-worker.js",
+                  compatibilityDate,
+                  serviceBindings: { AUTH: { name: "vitest-pool-workers-runner-workerd", entrypoint: "AuthService" } },
+                },
+              ],
               bindings: {
                 ...standInVars(inject("standInURL")),
+                STANDIN_URL: inject("standInURL"),
                 AUTH_SECRET: TEST_SECRET,
                 DEV_PROVIDER: "true",
                 PROVIDER_TIMEOUT_MS: "1000",

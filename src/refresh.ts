@@ -86,8 +86,10 @@ export async function renewSession(c: Context<AppEnv>, claims: SessionClaims, re
   if (token === "ended") return signedOut(c);
   const maxAge = cookieMaxAge(row.remember === 1, row.expires_at, now);
   const { cookie, session } = await sealSession(c, carryOver(claims, token ?? undefined), maxAge);
-  c.header("Set-Cookie", cookie, { append: true });
+  // The refresh cookie goes first: a forward-auth proxy that passes on only
+  // one Set-Cookie (nginx before 1.23) must pass the one that cannot be lost.
   c.header("Set-Cookie", refreshCookie(c, claims.sid, next, maxAge), { append: true });
+  c.header("Set-Cookie", cookie, { append: true });
   audit("session_renewed", { sessionId: claims.sid, user: claims.sub }, c);
   return session;
 }

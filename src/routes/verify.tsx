@@ -42,6 +42,8 @@ export const verifyRoutes = new Hono<AppEnv>().get("/verify", async (c) => {
   const { basePath, allowedOrigins } = c.var.config;
   const back = safeRedirect(original, c.var.origin, allowedOrigins);
   const signin = `${c.var.origin}${basePath}/signin?redirect_to=${encodeURIComponent(back)}`;
+  // For proxies to redirect to (nginx: auth_request_set … $upstream_http_x_auth_signin).
+  c.header("X-Auth-Signin", signin);
   if (prefersJSON(c.req.raw) || !(c.req.header("Accept") ?? "").includes("text/html")) {
     return c.json({ error: "unauthenticated", signin }, 401);
   }

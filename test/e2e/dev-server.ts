@@ -17,6 +17,7 @@ export async function freePort(): Promise<number> {
 
 export interface DevServer {
   url: string;
+  port: number;
   output: () => string;
   stop(): Promise<void>;
 }
@@ -52,6 +53,7 @@ export async function startDevServer(vars: Record<string, string> = {}): Promise
 
   return {
     url,
+    port,
     output: () => log,
     async stop() {
       if (child.exitCode === null) {

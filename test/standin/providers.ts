@@ -31,7 +31,8 @@ export type Behaviour =
   | "no_email_scope" // token granted without user:email (GitHub answers /user/emails with 404)
   | "app_tokens" // GitHub App: expiring access token + rotating refresh token
   | "no_refresh" // Vercel: no refresh token (offline_access not granted)
-  | "no_expiry"; // Vercel: token without expires_in
+  | "no_expiry" // Vercel: token without expires_in
+  | "member_acme"; // GitHub: a (private) member of the "Acme" organisation
 
 interface Grant {
   provider: "github" | "vercel";
@@ -61,8 +62,6 @@ const s256 = (verifier: string) => createHash("sha256").update(verifier).digest(
 export interface StandIn {
   url: string;
   server: Server;
-  /** Every token ever revoked at Vercel's revocation endpoint. */
-  revoked: Set<string>;
   close(): Promise<void>;
 }
 
@@ -70,7 +69,6 @@ export async function startStandIn(port = 0): Promise<StandIn> {
   const grants = new Map<string, Grant>();
   const tokens = new Map<string, Token>();
   const refreshTokens = new Map<string, Token>();
-  const revoked = new Set<string>();
   const ids = new Map<string, number>();
   const idFor = (login: string) => {
     if (!ids.has(login)) ids.set(login, 1000 + ids.size + 1);
@@ -281,6 +279,11 @@ export async function startStandIn(port = 0): Promise<StandIn> {
         { email: `${token.login}@example.com`, primary: true, verified, visibility: "private" },
       ]);
     }
+    if (path === "/user/orgs") {
+      // Without read:org GitHub lists public memberships only; ours are private.
+      const orgs = token.scope.split(",").includes("read:org") && token.behaviours.has("member_acme") ? [{ login: "Acme", id: 77 }] : [];
+      return json(res, 200, orgs);
+    }
     json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" });
   }
 
@@ -305,8 +308,36 @@ export async function startStandIn(port = 0): Promise<StandIn> {
     const value = form.get("token") ?? "";
     const token = tokens.get(value) ?? refreshTokens.get(value);
     if (token) token.revoked = true;
-    revoked.add(value);
     send(res, 200, "application/json", "{}");
+  }
+
+  /**
+   * An application behind the worker's proxy: echoes what it received, and
+   * shows off the things a proxy must pass through untouched.
+   */
+  async function upstream(req: IncomingMessage, res: ServerResponse, url: URL) {
+    const path = url.pathname.slice("/upstream".length) || "/";
+    if (path === "/redirect") {
+      res.writeHead(302, { Location: "/elsewhere?from=upstream" });
+      return res.end();
+    }
+    if (path === "/stream") {
+      res.writeHead(200, { "Content-Type": "text/plain" });
+      for (let i = 0; i < 5; i++) {
+        res.write(`chunk ${i}\n`);
+        await sleep(20);
+      }
+      return res.end();
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    res.writeHead(path === "/created" ? 201 : 200, {
+      "Content-Type": "application/json",
+      "Set-Cookie": ["upstream_pref=dark; Path=/", "upstream_seen=1; Path=/; HttpOnly"],
+      "Content-Security-Policy": "default-src 'self' upstream.example",
+      "X-Upstream": "yes",
+    });
+    res.end(JSON.stringify({ method: req.method, path, query: url.search, headers: req.headers, body: Buffer.concat(chunks).toString() }));
   }
 
   async function route(req: IncomingMessage, res: ServerResponse) {
@@ -319,7 +350,7 @@ export async function startStandIn(port = 0): Promise<StandIn> {
     if (key === "POST /vercel-api/login/oauth/token") return vercelToken(req, res);
     if (key === "GET /vercel-api/login/oauth/userinfo") return vercelUserinfo(req, res);
     if (key === "POST /vercel-api/login/oauth/token/revoke") return vercelRevoke(req, res);
-    if (key === "GET /__revoked") return json(res, 200, { revoked: [...revoked] });
+    if (url.pathname === "/upstream" || url.pathname.startsWith("/upstream/")) return upstream(req, res, url);
     json(res, 404, { message: "Not Found" });
   }
 
@@ -328,7 +359,6 @@ export async function startStandIn(port = 0): Promise<StandIn> {
   return {
     url: `http://127.0.0.1:${address.port}`,
     server,
-    revoked,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

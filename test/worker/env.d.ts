@@ -5,6 +5,10 @@ declare global {
   namespace Cloudflare {
     interface Env extends Bindings {
       TEST_MIGRATIONS: D1Migration[];
+      /** The GitHub/Vercel/upstream stand-in (test/standin/providers.ts). */
+      STANDIN_URL: string;
+      /** test/fixtures/caller-worker.js, which calls AuthService over a service binding. */
+      CALLER: Fetcher;
       AUTH_SECRET: string;
       GITHUB_OAUTH_URL: string;
       GITHUB_API_URL: string;

@@ -87,7 +87,7 @@ describe("silent renewal", () => {
     const response = await browse(jar, "/auth/session");
     expect(response.status).toBe(200);
     expect((await response.json<{ sessionId: string }>()).sessionId).toBe(id);
-    expect(setCookies(response)).toEqual(["auth.session", "auth.refresh"]);
+    expect(setCookies(response)).toEqual(["auth.refresh", "auth.session"]);
     expect(refreshValue(jar)).not.toBe(oldRefresh);
     const after = (await sessionRow(id))!;
     expect(after.previous_secret_hash).toBe(before.secret_hash);
@@ -99,7 +99,7 @@ describe("silent renewal", () => {
   it("renews within the last 20 % of the cookie's life", async () => {
     const { jar } = await signedIn();
     advance(730);
-    expect(setCookies(await browse(jar, "/auth/session"))).toEqual(["auth.session", "auth.refresh"]);
+    expect(setCookies(await browse(jar, "/auth/session"))).toEqual(["auth.refresh", "auth.session"]);
   });
 
   it("renews on any authenticated route, not just /auth/session", async () => {
@@ -107,7 +107,7 @@ describe("silent renewal", () => {
     advance(1000);
     const page = await browse(jar, "/auth");
     expect(page.status).toBe(200);
-    expect(setCookies(page)).toEqual(["auth.session", "auth.refresh"]);
+    expect(setCookies(page)).toEqual(["auth.refresh", "auth.session"]);
   });
 
   it("keeps two tabs renewing at once both signed in", async () => {

@@ -1,0 +1,96 @@
+import { createRemoteJWKSet, jwtVerify } from "jose";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./chromium";
+import { startDevServer, type DevServer } from "./dev-server";
+import { echoApp, startNginx, type Running } from "./servers";
+
+let worker: DevServer;
+let app: Running;
+let nginx: Running;
+let browser: Browser;
+
+beforeAll(async () => {
+  // A 2-second session cookie, so renewal through nginx happens within the test.
+  worker = await startDevServer({ DEV_PROVIDER: "true", ACCESS_TTL: "2" });
+  app = await echoApp();
+  nginx = await startNginx(worker.port, app.port);
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await nginx?.stop();
+  await app?.stop();
+  await worker?.stop();
+});
+
+const seen = async (page: Page) => JSON.parse((await page.locator("body").textContent())!) as { path: string; headers: Record<string, string> };
+
+async function signInThroughNginx(context: BrowserContext, path: string) {
+  const page = await context.newPage();
+  await page.goto(`${nginx.url}${path}`);
+  expect(new URL(page.url()).pathname).toBe("/auth/signin");
+  await page.getByRole("button", { name: "Continue with Development sign-in" }).click();
+  await page.getByLabel("Your name").fill("Nginx User");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${nginx.url}${path}`);
+  return page;
+}
+
+describe("nginx auth_request in front of an application (examples/nginx.conf)", () => {
+  it("sends a visitor to sign in and back, then the application receives who they are", async () => {
+    const context = await browser.newContext();
+    const page = await signInThroughNginx(context, "/dashboard?x=1&y=2");
+    const request = await seen(page);
+    expect(request.path).toBe("/dashboard?x=1&y=2");
+    expect(request.headers["x-auth-request-user"]).toBe("dev:nginx-user");
+    expect(request.headers["x-auth-request-preferred-username"]).toBe("nginx-user");
+    expect(request.headers["x-auth-request-session"]).toMatch(/^[\w-]{22}$/);
+
+    // The application can check the assertion itself, offline, with the worker's JWKS.
+    const jwks = createRemoteJWKSet(new URL(`${nginx.url}/auth/jwks.json`));
+    const { payload } = await jwtVerify(request.headers["x-auth-assertion"]!, jwks, { issuer: nginx.url, audience: nginx.url });
+    expect(payload.sub).toBe("dev:nginx-user");
+    await context.close();
+  });
+
+  it("replaces identity headers a client tries to send", async () => {
+    const context = await browser.newContext();
+    await signInThroughNginx(context, "/spoof");
+    const response = await context.request.get(`${nginx.url}/spoof`, {
+      headers: { "X-Auth-Request-User": "dev:admin", "X-Forwarded-User": "admin", "X-Auth-Assertion": "forged" },
+    });
+    const { headers } = await response.json();
+    expect(headers["x-auth-request-user"]).toBe("dev:nginx-user");
+    expect(headers["x-forwarded-user"]).toBeUndefined();
+    expect(headers["x-auth-assertion"]).not.toBe("forged");
+    await context.close();
+  });
+
+  it("keeps a signed-in person signed in as the session cookie expires and is renewed through nginx", async () => {
+    const context = await browser.newContext();
+    const page = await signInThroughNginx(context, "/renew");
+    const refreshCookie = async () => (await context.cookies()).find((cookie) => cookie.name === "auth.refresh")?.value;
+    for (let round = 0; round < 3; round++) {
+      const before = await refreshCookie();
+      await page.waitForTimeout(2_500);
+      await page.reload();
+      expect(new URL(page.url()).pathname).toBe("/renew");
+      expect((await seen(page)).headers["x-auth-request-user"]).toBe("dev:nginx-user");
+      // The rotated refresh secret reached the browser through nginx: nothing
+      // is left for reuse detection to mistake for theft once the grace window passes.
+      expect(await refreshCookie()).not.toBe(before);
+    }
+    // The worker itself still sees a healthy session (no reuse was detected on the way).
+    const session = await context.request.get(`${nginx.url}/auth/session`);
+    expect(session.status()).toBe(200);
+    await context.close();
+  });
+
+  it("answers a signed-out visitor with a redirect to sign in", async () => {
+    const response = await fetch(`${nginx.url}/private`, { redirect: "manual" });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("Location")).toBe(`${nginx.url}/auth/signin?redirect_to=${encodeURIComponent(`${nginx.url}/private`)}`);
+  });
+});

@@ -1,0 +1,93 @@
+import { spawn } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./dev-server";
+
+export interface Running {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A tiny HTTP server on localhost for the tests' own pages and applications. */
+export async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Running> {
+  const server = createServer(handler);
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** An application that shows what it was sent, as JSON. */
+export function echoApp(): Promise<Running> {
+  return serve((req, res) => {
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ path: req.url, headers: req.headers }));
+  });
+}
+
+/**
+ * Debian's nginx running `examples/nginx.conf`, with its ports pointed at
+ * the worker and the application of this test run.
+ */
+export async function startNginx(workerPort: number, appPort: number): Promise<Running> {
+  const port = await freePort();
+  const prefix = mkdtempSync(join(tmpdir(), "esw-nginx-"));
+  // nginx's workers may run as another user; they need to write their temp files.
+  chmodSync(prefix, 0o777);
+  for (const dir of ["body", "proxy"]) mkdirSync(join(prefix, dir), { mode: 0o777 });
+  const site = readFileSync("examples/nginx.conf", "utf8")
+    .replaceAll("listen 8080;", `listen 127.0.0.1:${port};`)
+    .replaceAll("127.0.0.1:8787", `127.0.0.1:${workerPort}`)
+    .replaceAll("127.0.0.1:3000", `127.0.0.1:${appPort}`);
+  writeFileSync(join(prefix, "site.conf"), site);
+  writeFileSync(
+    join(prefix, "nginx.conf"),
+    `daemon off;
+pid ${prefix}/nginx.pid;
+error_log stderr warn;
+events {}
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  include ${prefix}/site.conf;
+}
+`,
+  );
+  let log = "";
+  const nginx = spawn(process.env.NGINX_PATH ?? "/usr/sbin/nginx", ["-p", prefix, "-c", join(prefix, "nginx.conf")], { stdio: ["ignore", "pipe", "pipe"] });
+  nginx.stdout.on("data", (chunk) => (log += chunk));
+  nginx.stderr.on("data", (chunk) => (log += chunk));
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (nginx.exitCode !== null) throw new Error(`nginx exited:\n${log}`);
+    try {
+      await fetch(`http://127.0.0.1:${port}/auth/style.css`);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`nginx did not start:\n${log}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    async stop() {
+      const exited = new Promise((resolve) => nginx.once("exit", resolve));
+      nginx.kill("SIGQUIT");
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3_000))]);
+      if (nginx.exitCode === null) nginx.kill("SIGKILL");
+      rmSync(prefix, { recursive: true, force: true });
+    },
+  };
+}
