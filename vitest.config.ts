@@ -59,6 +59,8 @@ export default defineConfig({
         test: {
           name: "browser",
           include: ["test/e2e/**/*.test.ts"],
+          // One dev server at a time: two cores, and ports picked free a moment before use.
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -4,8 +4,9 @@ import type { Config } from "./config";
 
 /**
  * Security headers for every response. Pages load nothing but our own
- * stylesheet; forms may only go to us and, through our redirect, to the
- * enabled providers (Chromium applies `form-action` to redirects).
+ * stylesheet; forms may only go to us and, through our redirects, to the
+ * enabled providers and the allowed origins a sign-in may end on
+ * (Chromium applies `form-action` to every redirect after a form post).
  */
 export function securityHeaders(config: Config): MiddlewareHandler {
   const providerOrigins = [...config.providers.values()].flatMap((provider) => provider.origins);
@@ -14,7 +15,7 @@ export function securityHeaders(config: Config): MiddlewareHandler {
       defaultSrc: ["'none'"],
       styleSrc: ["'self'"],
       imgSrc: ["'self'", "https:", "data:"],
-      formAction: ["'self'", ...new Set(providerOrigins)],
+      formAction: ["'self'", ...new Set([...providerOrigins, ...config.allowedOrigins])],
       frameAncestors: ["'none'"],
       baseUri: ["'none'"],
     },

@@ -19,6 +19,8 @@ export function Layout({ title, basePath, refreshTo, children }: LayoutProps) {
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <meta name="robots" content="noindex" />
+          {/* No favicon: saves every page a request that would only 404. */}
+          <link rel="icon" href="data:," />
           <title>{title}</title>
           {refreshTo !== undefined && <meta http-equiv="refresh" content={`0;url=${refreshTo}`} />}
           {basePath !== undefined && <link rel="stylesheet" href={`${basePath}/style.css`} />}

@@ -14,8 +14,8 @@ export interface Running {
 /** A tiny HTTP server on localhost for the tests' own pages and applications. */
 export async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Running> {
   const server = createServer(handler);
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
   return {
     url: `http://localhost:${port}`,
     port,

@@ -28,10 +28,10 @@ describe("pages", () => {
     }
   });
 
-  it("lets forms reach the providers' sign-in pages, and nothing else", async () => {
+  it("lets forms reach the providers' sign-in pages and the allowed origins, and nothing else", async () => {
     const csp = (await call("/auth/signin")).headers.get("Content-Security-Policy")!;
     const formAction = /form-action ([^;]+)/.exec(csp)![1]!.split(" ");
-    expect(formAction).toEqual(["'self'", expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/)]);
+    expect(formAction).toEqual(["'self'", expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), "https://app.example.com"]);
   });
 
   it("serves its stylesheet from its own origin", async () => {
