@@ -1,22 +1,36 @@
 import type { Context } from "hono";
+import { readLimited } from "./body";
 import { AuthError } from "./errors";
 
 /** Our forms carry a few short fields; anything bigger is not one of them. */
 const MAX_FORM_BYTES = 16 * 1024;
 
 const malformed = () => new AuthError(400, "bad_request", "The form could not be read.");
+const tooLarge = () => new AuthError(413, "form_too_large", "The form is too large.");
 
-/** The string fields of a posted form; a malformed or oversized body is a clean 400/413. */
+/**
+ * The string fields of a posted form (urlencoded or multipart). A body over
+ * 16 KiB is refused without being buffered (413); one that cannot be
+ * parsed is a clean 400.
+ */
 export async function readForm(c: Context): Promise<Record<string, string>> {
-  const length = Number(c.req.header("Content-Length") ?? 0);
-  if (length > MAX_FORM_BYTES) throw new AuthError(413, "form_too_large", "The form is too large.");
-  let body: Record<string, unknown>;
-  try {
-    body = await c.req.parseBody();
-  } catch {
+  if (Number(c.req.header("Content-Length") ?? 0) > MAX_FORM_BYTES) throw tooLarge();
+  const type = c.req.header("Content-Type") ?? "";
+  const bytes = await readLimited(c.req.raw.body, MAX_FORM_BYTES);
+  if (!bytes) throw tooLarge();
+  let entries: Iterable<[string, unknown]>;
+  if (type.startsWith("application/x-www-form-urlencoded")) {
+    entries = new URLSearchParams(new TextDecoder().decode(bytes));
+  } else if (type.startsWith("multipart/form-data")) {
+    try {
+      entries = await new Response(bytes, { headers: { "Content-Type": type } }).formData();
+    } catch {
+      throw malformed();
+    }
+  } else {
     throw malformed();
   }
   const fields: Record<string, string> = {};
-  for (const [name, value] of Object.entries(body)) if (typeof value === "string") fields[name] = value;
+  for (const [name, value] of entries) if (typeof value === "string" && !(name in fields)) fields[name] = value;
   return fields;
 }

@@ -25,13 +25,30 @@ export type Opened<T> =
 
 class UnknownKey extends Error {}
 
+const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * True when every segment is canonical base64url. A segment's last
+ * character can carry unused low bits; decoders ignore them, so without
+ * this check one token would have many spellings that all open.
+ */
+function isCanonical(token: string): boolean {
+  for (const segment of token.split(".")) {
+    if (!/^[\w-]*$/.test(segment)) return false;
+    const unused = segment.length % 4 === 2 ? 15 : segment.length % 4 === 3 ? 3 : 0;
+    if (unused && B64URL.indexOf(segment[segment.length - 1]!) & unused) return false;
+  }
+  return true;
+}
+
 /**
  * Opens a token sealed by `seal` for the same purpose. Only `dir`/`A256GCM`
- * with a known `kid` is accepted; anything else — tampered, truncated,
- * foreign, another algorithm — is "invalid", never an exception.
+ * with a known `kid`, spelled canonically, is accepted; anything else —
+ * tampered, truncated, foreign, another algorithm — is "invalid", never an
+ * exception.
  */
 export async function open<T extends object>(keys: Keyring, purpose: KeyPurpose, token: string): Promise<Opened<T>> {
-  if (token.length > MAX_TOKEN_LENGTH) return { status: "invalid", reason: "malformed" };
+  if (token.length > MAX_TOKEN_LENGTH || !isCanonical(token)) return { status: "invalid", reason: "malformed" };
   try {
     const { payload } = await jwtDecrypt(
       token,

@@ -51,7 +51,8 @@ export const github: ProviderDefinition = {
       async profile({ accessToken }): Promise<Profile> {
         const [user, emails, orgs] = await Promise.all([
           getJSON(NAME, joinURL(apiURL, "/user"), accessToken, timeoutMs, API_HEADERS),
-          getJSON(NAME, joinURL(apiURL, "/user/emails"), accessToken, timeoutMs, API_HEADERS),
+          // Without the user:email scope GitHub answers 404: sign in without an email.
+          getJSON(NAME, joinURL(apiURL, "/user/emails"), accessToken, timeoutMs, API_HEADERS, true),
           allowedOrgs.length ? getJSON(NAME, joinURL(apiURL, "/user/orgs?per_page=100"), accessToken, timeoutMs, API_HEADERS) : null,
         ]);
         const u = asRecord(user, NAME);

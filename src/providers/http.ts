@@ -4,6 +4,7 @@ import {
   UnexpectedErrorResponseBodyError,
   UnexpectedResponseError,
 } from "arctic";
+import { readLimited } from "../body";
 import { AuthError } from "../errors";
 import { withTimeout } from "../timeout";
 import type { ProviderTokens } from "./types";
@@ -67,32 +68,19 @@ export function parseTokens(provider: string, tokens: { data: object }, defaultL
   };
 }
 
-async function readBounded(response: Response, provider: string): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw badResponse(provider);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
-}
-
-/** GET a provider API resource as JSON with the user's token, bounded in time and size. */
-export async function getJSON(provider: string, url: string, accessToken: string, timeoutMs: number, headers: Record<string, string> = {}): Promise<unknown> {
+/**
+ * GET a provider API resource as JSON with the user's token, bounded in
+ * time and size. With `optional`, a 403 or 404 (a scope the user did not
+ * grant) is null rather than an error.
+ */
+export async function getJSON(
+  provider: string,
+  url: string,
+  accessToken: string,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+  optional = false,
+): Promise<unknown> {
   const signal = AbortSignal.timeout(timeoutMs);
   let response: Response;
   try {
@@ -105,21 +93,22 @@ export async function getJSON(provider: string, url: string, accessToken: string
   }
   if (!response.ok) {
     await response.body?.cancel();
+    if (optional && (response.status === 403 || response.status === 404)) return null;
     throw unavailable(provider);
   }
   if (!/^application\/([\w.+-]*\+)?json\b/i.test(response.headers.get("content-type") ?? "")) {
     await response.body?.cancel();
     throw badResponse(provider);
   }
-  let text: string;
+  let bytes: Uint8Array | null;
   try {
-    text = await readBounded(response, provider);
-  } catch (error) {
-    if (error instanceof AuthError) throw error;
+    bytes = await readLimited(response.body, MAX_BODY_BYTES);
+  } catch {
     throw signal.aborted ? timeoutError(provider) : unavailable(provider);
   }
+  if (!bytes) throw badResponse(provider);
   try {
-    return JSON.parse(text);
+    return JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     throw badResponse(provider);
   }

@@ -13,14 +13,18 @@ export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", asyn
   const flow = await takeFlow(c);
   const query = c.req.query();
   try {
+    if (!flow) {
+      throw new AuthError(400, "flow_missing", "This sign-in has expired or was started in another browser. Please sign in again.");
+    }
     if (query.error !== undefined) {
       if (query.error === "access_denied") {
         throw new AuthError(403, "access_denied", `You did not allow ${provider.name} to sign you in.`);
       }
-      throw new AuthError(502, "provider_error", `${provider.name} could not complete the sign-in.`);
-    }
-    if (!flow) {
-      throw new AuthError(400, "flow_missing", "This sign-in has expired or was started in another browser. Please sign in again.");
+      // RFC 6749 §4.1.2.1: the provider's own trouble, or a request it refused.
+      if (query.error === "server_error" || query.error === "temporarily_unavailable") {
+        throw new AuthError(502, "provider_error", `${provider.name} could not complete the sign-in. Please try again.`);
+      }
+      throw new AuthError(400, "provider_refused", `${provider.name} refused the sign-in request.`);
     }
     if (flow.prv !== provider.id || !query.state || query.state !== flow.st) {
       throw new AuthError(400, "invalid_state", "This sign-in could not be verified (the state does not match). Please sign in again.");

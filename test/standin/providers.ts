@@ -21,6 +21,7 @@ export type Behaviour =
   | "token_slow" // token endpoint hangs past the worker's timeout
   | "token_500" // token endpoint fails with an HTML 500
   | "token_html" // token endpoint answers 200 with an HTML page
+  | "token_huge" // token endpoint answers 200 with a multi-megabyte JSON body
   | "profile_slow"
   | "profile_500"
   | "profile_html"
@@ -232,6 +233,10 @@ export async function startStandIn(port = 0): Promise<StandIn> {
     }
     if (behaviours.has(`${stage}_html` as Behaviour)) {
       send(res, 200, "text/html", "<!DOCTYPE html><title>Maintenance</title><p>We'll be right back.</p>");
+      return true;
+    }
+    if (stage === "token" && behaviours.has("token_huge")) {
+      json(res, 200, { access_token: "gho_" + "x".repeat(3 * 1024 * 1024), token_type: "bearer", scope: "" });
       return true;
     }
     if (stage === "profile" && behaviours.has("profile_huge")) {

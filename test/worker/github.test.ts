@@ -89,6 +89,7 @@ describe("GitHub sign-in against the stand-in", () => {
     ["token_500", 502, "provider_unavailable"],
     ["token_html", 502, "provider_bad_response"],
     ["token_slow", 504, "provider_timeout"],
+    ["token_huge", 502, "provider_bad_response"],
     ["profile_500", 502, "provider_unavailable"],
     ["profile_html", 502, "provider_bad_response"],
     ["profile_slow", 504, "provider_timeout"],
@@ -114,6 +115,14 @@ describe("GitHub sign-in against the stand-in", () => {
     const { jar } = await signIn("github", { as: "frank", behave: "no_verified_email" });
     const { body } = await sessionOf(jar);
     expect(body.user.login).toBe("frank");
+    expect(body.user.email).toBeNull();
+  });
+
+  it("signs in without an email when the token lacks the user:email scope", async () => {
+    const { jar, response } = await signIn("github", { as: "noscope", behave: "no_email_scope" });
+    expect(response.status).toBe(302);
+    const { body } = await sessionOf(jar);
+    expect(body.user.login).toBe("noscope");
     expect(body.user.email).toBeNull();
   });
 

@@ -27,6 +27,17 @@ describe("HKDF keys and JWE sealing", () => {
     expect(await open(await getKeyring([NEW]), "session", before)).toEqual({ status: "invalid", reason: "unknown_key" });
   });
 
+  it("accepts only the canonical spelling of a token", async () => {
+    const keys = await getKeyring([NEW]);
+    const token = await seal(keys, "session", claims, 60);
+    const tag = token.split(".")[4]!; // 16 bytes: 22 characters, the last carrying 4 unused bits
+    const last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".indexOf(tag.at(-1)!);
+    const respelled = token.slice(0, -1) + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[last | 1];
+    expect(respelled).not.toBe(token);
+    expect((await open(keys, "session", token)).status).toBe("valid");
+    expect((await open(keys, "session", respelled)).status).toBe("invalid");
+  });
+
   it("gives every purpose its own key", async () => {
     const keys = await getKeyring([NEW]);
     const flow = await seal(keys, "flow", claims, 60);
