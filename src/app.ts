@@ -20,6 +20,12 @@ import { signinRoutes } from "./routes/signin";
 import { serveJWKS, tokenRoutes } from "./routes/tokens";
 import { verifyRoutes } from "./routes/verify";
 
+/** `scheme://host[:port]` of a URL string, without the cost of parsing all of it. */
+function requestOrigin(url: string): string {
+  const end = url.indexOf("/", url.indexOf("//") + 2);
+  return end === -1 ? url : url.slice(0, end);
+}
+
 /** Builds the app for one configuration; routes are mounted under its base path. */
 export function buildApp(config: Config): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -30,7 +36,7 @@ export function buildApp(config: Config): Hono<AppEnv> {
   app.use(async (c, next) => {
     c.set("config", config);
     c.set("keys", await keys);
-    c.set("origin", config.authOrigin ?? new URL(c.req.url).origin);
+    c.set("origin", config.authOrigin ?? requestOrigin(c.req.url));
     await next();
   });
   // Our own responses get our security headers; proxied ones keep the upstream's.
@@ -38,16 +44,17 @@ export function buildApp(config: Config): Hono<AppEnv> {
   app.use((c, next) => (upstream && !isAuthPath(c.req.path) && c.req.path !== "/.well-known/jwks.json" ? next() : secure(c, next)));
 
   const auth = new Hono<AppEnv>();
-  // Credentialed CORS for exactly the ALLOWED_ORIGINS (never `*`).
-  auth.use(
-    cors({
-      origin: (origin) => (config.allowedOrigins.has(origin) ? origin : null),
-      credentials: true,
-      allowMethods: ["GET", "POST", "DELETE"],
-      allowHeaders: ["Content-Type", "Authorization"],
-      maxAge: 600,
-    }),
-  );
+  // Credentialed CORS for exactly the ALLOWED_ORIGINS (never `*`). Only
+  // cross-origin requests carry `Origin` on a GET, so the rest skip it;
+  // everything here is `no-store`, so no cache needs `Vary: Origin` for them.
+  const crossOrigin = cors({
+    origin: (origin) => (config.allowedOrigins.has(origin) ? origin : null),
+    credentials: true,
+    allowMethods: ["GET", "POST", "DELETE"],
+    allowHeaders: ["Content-Type", "Authorization"],
+    maxAge: 600,
+  });
+  auth.use((c, next) => (c.req.header("Origin") === undefined && c.req.method !== "OPTIONS" ? next() : crossOrigin(c, next)));
   auth.use(async (c, next) => {
     await next();
     // Everything here is personal; nothing may be cached on the way.

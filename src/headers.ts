@@ -3,14 +3,16 @@ import { secureHeaders } from "hono/secure-headers";
 import type { Config } from "./config";
 
 /**
- * Security headers for every response. Pages load nothing but our own
- * stylesheet; forms may only go to us and, through our redirects, to the
- * enabled providers and the allowed origins a sign-in may end on
- * (Chromium applies `form-action` to every redirect after a form post).
+ * Security headers. Pages load nothing but our own stylesheet; forms may
+ * only go to us and, through our redirects, to the enabled providers and
+ * the allowed origins a sign-in may end on (Chromium applies `form-action`
+ * to every redirect after a form post). The page headers only mean
+ * something on documents, so JSON and redirects get just `nosniff` — every
+ * header costs a little on the hot path.
  */
 export function securityHeaders(config: Config): MiddlewareHandler {
   const providerOrigins = [...config.providers.values()].flatMap((provider) => provider.origins);
-  return secureHeaders({
+  const forPages = secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'none'"],
       styleSrc: ["'self'"],
@@ -23,4 +25,10 @@ export function securityHeaders(config: Config): MiddlewareHandler {
     // Not "no-referrer": that makes browsers send `Origin: null` on our own form posts.
     referrerPolicy: "same-origin",
   });
+  const done = async () => {};
+  return async (c, next) => {
+    await next();
+    if (c.res.headers.get("Content-Type")?.startsWith("text/html")) await forPages(c, done);
+    else c.res.headers.set("X-Content-Type-Options", "nosniff");
+  };
 }

@@ -52,6 +52,7 @@ export interface KeyEntry {
  */
 export class Keyring {
   private signing: Promise<SigningKey[]> | undefined;
+  private readonly ready = new Map<string, CryptoKey>();
 
   private constructor(private readonly secrets: SecretKeys[]) {}
 
@@ -106,10 +107,20 @@ export class Keyring {
     return this.signing;
   }
 
-  /** The key for a `kid`, or undefined when that secret is no longer configured. */
-  async find(purpose: KeyPurpose, kid: string): Promise<CryptoKey | undefined> {
+  /**
+   * The key for a `kid`, or undefined when that secret is no longer
+   * configured. Once derived, a key is returned without awaiting anything:
+   * this runs for every request.
+   */
+  find(purpose: KeyPurpose, kid: string): CryptoKey | Promise<CryptoKey | undefined> | undefined {
+    const ready = this.ready.get(`${purpose}:${kid}`);
+    if (ready) return ready;
     const entry = this.secrets.find((candidate) => candidate.kid === kid);
-    return entry ? this.key(entry, purpose) : undefined;
+    if (!entry) return undefined;
+    return this.key(entry, purpose).then((key) => {
+      this.ready.set(`${purpose}:${kid}`, key);
+      return key;
+    });
   }
 }
 

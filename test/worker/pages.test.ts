@@ -14,9 +14,17 @@ describe("pages", () => {
     expect(await onlyGitHub.text()).not.toMatch(/signin\/(vercel|dev)/);
   });
 
-  it("every response carries a strict CSP and the other security headers", async () => {
-    for (const path of ["/auth/signin", "/auth/session", "/nope"]) {
-      const response = await call(path);
+  it("JSON answers are nosniff, without the page headers", async () => {
+    const response = await call("/auth/session");
+    expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(response.headers.get("Content-Security-Policy")).toBeNull();
+  });
+
+  it("every page carries a strict CSP and the other security headers", async () => {
+    for (const path of ["/auth/signin", "/auth/sessions?x", "/nope", "/auth/signin/myspace"]) {
+      const response = await call(path, { headers: { Accept: "text/html" } });
+      if (response.status === 302) continue;
+      expect(response.headers.get("Content-Type")).toMatch(/^text\/html/);
       const csp = response.headers.get("Content-Security-Policy")!;
       expect(csp).toContain("default-src 'none'");
       expect(csp).toContain("frame-ancestors 'none'");
