@@ -1,10 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { getKeyring } from "../../src/keys";
 import { open, seal } from "../../src/seal";
 
 const OLD = "old-secret-old-secret-old-secret-0000";
 const NEW = "new-secret-new-secret-new-secret-1111";
 const claims = { sid: "s1", hello: "world" };
+
+afterEach(() => vi.useRealTimers());
 
 describe("HKDF keys and JWE sealing", () => {
   it("round-trips and carries the kid of the newest secret", async () => {
@@ -49,6 +51,21 @@ describe("HKDF keys and JWE sealing", () => {
     const opened = await open<typeof claims>(keys, "session", await seal(keys, "session", claims, -1));
     expect(opened.status).toBe("expired");
     expect(opened.status === "expired" && opened.claims.sid).toBe("s1");
+  });
+
+  it("remembers an opened token, but still lets it expire, and never hands out a changeable copy", async () => {
+    const keys = await getKeyring([NEW]);
+    const token = await seal(keys, "session", claims, 60);
+    const first = await open<typeof claims>(keys, "session", token);
+    const again = await open<typeof claims>(keys, "session", token);
+    expect(again).toEqual(first);
+    if (again.status !== "valid") throw new Error("expected valid");
+    expect(Object.isFrozen(again.claims)).toBe(true);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 61_000);
+    expect((await open(keys, "session", token)).status).toBe("expired");
+    // Remembered under one purpose only.
+    expect((await open(keys, "flow", token)).status).toBe("invalid");
   });
 
   it("derives keys once per isolate, not per request", async () => {
