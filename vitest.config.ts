@@ -24,6 +24,13 @@ export default defineConfig({
               compatibilityDate,
               kvNamespaces: ["REVOCATIONS"],
               d1Databases: ["DB"],
+              // Generous for the suite, which signs in hundreds of times from one
+              // "IP"; the rate-limit tests swap in LOW_RATE_LIMIT.
+              ratelimits: {
+                RATE_LIMITER: { simple: { limit: 1_000_000, period: 10 } },
+                RATE_LIMITER_STRICT: { simple: { limit: 1_000_000, period: 10 } },
+                LOW_RATE_LIMIT: { simple: { limit: 3, period: 10 } },
+              },
               serviceBindings: { CALLER: "caller" },
               workers: [
                 {

@@ -8,12 +8,14 @@ import { securityHeaders } from "./headers";
 import { getKeyring } from "./keys";
 import { sameOriginOnly } from "./origins";
 import { proxy } from "./proxy";
+import { byIP, rateLimit } from "./rate-limit";
 import { errorResponse, onError } from "./respond";
 import { adminRoutes } from "./routes/admin";
 import { callbackRoutes } from "./routes/callback";
 import { devRoutes } from "./routes/dev";
 import { home, homeRoutes } from "./routes/home";
 import { internalRoutes } from "./routes/internal";
+import { secondFactorRoutes } from "./routes/second-factor";
 import { sessionRoutes } from "./routes/session";
 import { sessionsRoutes } from "./routes/sessions";
 import { signinRoutes } from "./routes/signin";
@@ -61,7 +63,13 @@ export function buildApp(config: Config): Hono<AppEnv> {
     if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
   });
   auth.use(sameOriginOnly);
-  for (const routes of [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, devRoutes, internalRoutes]) {
+  // Every state-changing request counts against the general per-IP limit;
+  // reads (the session, forward auth, pages) grant nothing new and are not limited.
+  auth.use(async (c, next) => {
+    if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.req.method !== "OPTIONS") await rateLimit(c, "general", [byIP(c)]);
+    await next();
+  });
+  for (const routes of [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, secondFactorRoutes, devRoutes, internalRoutes]) {
     auth.route("/", routes);
   }
   // Pages without scripts can only POST: `_method=DELETE` in a urlencoded

@@ -1,15 +1,16 @@
 import type { Config } from "./config";
 import { audit } from "./log";
 import { revocationWindow } from "./revocations";
+import { deleteExpiredPendingSignIns } from "./second-factor-store";
 import { deleteSpentSessions } from "./store";
 
 const BATCH = 500;
 const MAX_BATCHES = 20;
 
 /**
- * The Cron Trigger's job: delete refresh records past their expiry, and
- * revoked ones once no cookie could still need them, in bounded batches so
- * one run never holds D1 for long.
+ * The Cron Trigger's job: delete refresh records past their expiry, revoked
+ * ones once no cookie could still need them, and expired pending sign-ins,
+ * in bounded batches so one run never holds D1 for long.
  */
 export async function cleanUp(db: D1Database, config: Config, now = Math.floor(Date.now() / 1000)): Promise<number> {
   let deleted = 0;
@@ -18,6 +19,12 @@ export async function cleanUp(db: D1Database, config: Config, now = Math.floor(D
     deleted += removed;
     if (removed < BATCH) break;
   }
-  audit("cleanup", { deleted });
+  let pending = 0;
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    const removed = await deleteExpiredPendingSignIns(db, now, BATCH);
+    pending += removed;
+    if (removed < BATCH) break;
+  }
+  audit("cleanup", { deleted, pendingSignIns: pending });
   return deleted;
 }

@@ -110,6 +110,11 @@ export function parseConfig(env: Vars): ConfigResult {
   }
 
   const allowedOrigins = origins(vars, "ALLOWED_ORIGINS");
+  for (const binding of ["RATE_LIMITER", "RATE_LIMITER_STRICT"]) {
+    if (typeof (env[binding] as RateLimit | undefined)?.limit !== "function") {
+      vars.problems.push(`the ${binding} binding is missing: declare it under [[ratelimits]] in wrangler.toml`);
+    }
+  }
   const providerEntries = (name: string, example: string) => {
     const entries = new Set(vars.list(name).map((entry) => entry.toLowerCase()));
     if ([...entries].some((entry) => !/^[a-z0-9_-]+:[^\s:]+$/.test(entry))) vars.problems.push(`${name} must list provider:value entries such as ${example}`);

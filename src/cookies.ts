@@ -4,13 +4,15 @@ import type { CookieOptions } from "hono/utils/cookie";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
 
-export type CookieKind = "session" | "refresh" | "flow" | "verify";
+export type CookieKind = "session" | "refresh" | "flow" | "verify" | "device";
 
 const NAMES: Record<CookieKind, string> = {
   session: "auth.session",
   refresh: "auth.refresh",
   flow: "auth.flow",
   verify: "auth.verify",
+  /** "Remember this device" for the second factor. */
+  device: "auth.device",
 };
 
 /** Browsers drop larger cookies silently; we refuse them loudly instead. */

@@ -6,6 +6,10 @@ import type { Session } from "./session";
 export interface Bindings {
   REVOCATIONS: KVNamespace;
   DB: D1Database;
+  /** Workers Rate Limiting: every auth request, token issuance, renewal. */
+  RATE_LIMITER: RateLimit;
+  /** Workers Rate Limiting: sign-in starts, callbacks, second-factor attempts. */
+  RATE_LIMITER_STRICT: RateLimit;
 }
 
 /**

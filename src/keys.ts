@@ -1,9 +1,10 @@
 import { base64url, calculateJwkThumbprint, type JWK } from "jose";
 
 /** Every use of the secret gets its own key, so a key can never be used for another job. */
-export type KeyPurpose = "session" | "flow" | "verify" | "provider-token";
+export type KeyPurpose = "session" | "flow" | "verify" | "device" | "provider-token" | "totp";
 /** Purposes that need an HMAC key rather than an encryption key. */
-export type HashPurpose = "refresh";
+export type HashPurpose = "refresh" | "recovery";
+const HASH_PURPOSES: ReadonlySet<string> = new Set<HashPurpose>(["refresh", "recovery"]);
 
 const SALT = new TextEncoder().encode("edge-session-worker/v1");
 const info = (label: string) => new TextEncoder().encode(label);
@@ -70,7 +71,7 @@ export class Keyring {
   private key(entry: SecretKeys, purpose: KeyPurpose | HashPurpose): Promise<CryptoKey> {
     let key = entry.derived.get(purpose);
     if (!key) {
-      const hmac = purpose === "refresh";
+      const hmac = HASH_PURPOSES.has(purpose);
       key = crypto.subtle.deriveKey(
         { name: "HKDF", hash: "SHA-256", salt: SALT, info: info(`${hmac ? "hmac" : "aes-gcm"}:${purpose}`) },
         entry.base,
@@ -84,11 +85,16 @@ export class Keyring {
   }
 
   /**
-   * HMAC keys for `purpose`, newest first: hashes are computed under each so
-   * that a record hashed before a secret rotation still matches.
+   * HMAC-SHA-256 of `value` under each configured secret's key for
+   * `purpose`, newest first, base64url: stored hashes are made with the
+   * first, and matched against all, so a record hashed before a secret
+   * rotation still matches.
    */
-  hashKeys(purpose: HashPurpose): Promise<CryptoKey[]> {
-    return Promise.all(this.secrets.map((entry) => this.key(entry, purpose)));
+  async hash(purpose: HashPurpose, value: string): Promise<string[]> {
+    const data = new TextEncoder().encode(value);
+    return Promise.all(
+      this.secrets.map(async (entry) => base64url.encode(new Uint8Array(await crypto.subtle.sign("HMAC", await this.key(entry, purpose), data)))),
+    );
   }
 
   /** The newest secret's key, for sealing. */

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 export type AuditEvent =
   | "signin"
   | "signin_refused"
+  | "signin_second_factor"
   | "signout"
   | "session_renewed"
   | "renewal_deferred"
@@ -12,6 +13,13 @@ export type AuditEvent =
   | "provider_refresh_failed"
   | "provider_revoke_failed"
   | "cleanup"
+  | "rate_limited"
+  | "rate_limit_unavailable"
+  | "second_factor_enrolled"
+  | "second_factor_enabled"
+  | "second_factor_disabled"
+  | "second_factor_success"
+  | "second_factor_failed"
   | "key_not_found"
   | "config_invalid"
   | "error";

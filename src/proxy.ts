@@ -6,7 +6,7 @@ import { AuthError, unauthenticated } from "./errors";
 import { identityHeaders, stripIdentityHeaders } from "./identity";
 import { prefersJSON } from "./respond";
 
-const OUR_COOKIES: CookieKind[] = ["session", "refresh", "flow", "verify"];
+const OUR_COOKIES: CookieKind[] = ["session", "refresh", "flow", "verify", "device"];
 // Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection, not to the request.
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
 

@@ -13,11 +13,7 @@ export interface RefreshCookie {
 export const newSecret = () => base64url.encode(crypto.getRandomValues(new Uint8Array(32)));
 
 /** The secret's HMAC under each configured key, newest first; only hashes are stored. */
-export async function hashSecret(keys: Keyring, secret: string): Promise<string[]> {
-  const data = new TextEncoder().encode(secret);
-  const hashKeys = await keys.hashKeys("refresh");
-  return Promise.all(hashKeys.map(async (key) => base64url.encode(new Uint8Array(await crypto.subtle.sign("HMAC", key, data)))));
-}
+export const hashSecret = (keys: Keyring, secret: string) => keys.hash("refresh", secret);
 
 /** The refresh cookie: `<session id>.<secret>`. */
 export function refreshCookie(c: Context<AppEnv>, sid: string, secret: string, maxAge: number | undefined): string {

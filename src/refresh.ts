@@ -3,6 +3,7 @@ import { clearAuthCookie } from "./cookies";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
 import { audit } from "./log";
+import { byIP, rateLimit } from "./rate-limit";
 import { endSession } from "./revocations";
 import { hashSecret, newSecret, refreshCookie, type RefreshCookie } from "./refresh-cookie";
 import { open, seal } from "./seal";
@@ -75,6 +76,7 @@ async function renewProviderToken(c: Context<AppEnv>, claims: SessionClaims, row
  */
 export async function renewSession(c: Context<AppEnv>, claims: SessionClaims, refresh: RefreshCookie): Promise<Session | null> {
   const { config, keys } = c.var;
+  await rateLimit(c, "renewal", [byIP(c), `user:${claims.sub}`]);
   const now = nowSeconds();
   const presented = await hashSecret(keys, refresh.secret);
   const next = newSecret();

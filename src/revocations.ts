@@ -4,6 +4,8 @@ import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
 import { audit } from "./log";
 import { open } from "./seal";
+import { newDeviceKey } from "./second-factor";
+import { rotateDeviceKey } from "./second-factor-store";
 import { revokeSession, revokeUserSessions, type Revoked } from "./store";
 import { ACCESS_TOKEN_TTL } from "./tokens";
 
@@ -84,9 +86,13 @@ export async function endSession(c: Context<AppEnv>, sessionId: string, how: Rev
   return ended;
 }
 
-/** Ends every live session of a user. */
+/**
+ * Ends every live session of a user, and forgets every device remembered
+ * for their second factor: "everywhere" includes the next sign-in.
+ */
 export async function endUserSessions(c: Context<AppEnv>, userKey: string, how: RevocationContext): Promise<Revoked[]> {
   const ended = await revokeUserSessions(c.env.DB, userKey, Math.floor(Date.now() / 1000));
+  await rotateDeviceKey(c.env.DB, userKey, newDeviceKey());
   await finish(c, ended, how);
   return ended;
 }

@@ -1,5 +1,4 @@
-import { AuthError } from "./errors";
-import { withTimeout } from "./timeout";
+import { run } from "./d1";
 
 /**
  * The refresh records in D1: one row per session. Every read-modify-write
@@ -24,20 +23,6 @@ export interface SessionRecord {
   idle_expires_at: number;
   expires_at: number;
   revoked_at: number | null;
-}
-
-const TIMEOUT_MS = 5_000;
-
-const unavailable = () =>
-  new AuthError(503, "session_store_unavailable", "Sessions cannot be updated right now. Please try again shortly.", { "Retry-After": "5" });
-
-/** Runs a D1 call with a timeout; any failure is a 503, never a half-done session. */
-async function run<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await withTimeout(work(), TIMEOUT_MS, unavailable);
-  } catch {
-    throw unavailable();
-  }
 }
 
 const placeholders = (count: number, from: number) => Array.from({ length: count }, (_, i) => `?${from + i}`).join(", ");

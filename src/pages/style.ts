@@ -27,4 +27,9 @@ dd { margin: 0; overflow-wrap: anywhere; }
 .badge { color: var(--accent); font-size: .85rem; }
 .actions { display: flex; gap: .75rem; flex-wrap: wrap; }
 main > form + p { margin-top: 1rem; }
+.error { color: #cf222e; font-weight: 600; }
+.qr { margin: 0 0 1rem; display: flex; justify-content: center; }
+.qr svg { width: 200px; height: 200px; background: #fff; padding: 8px; border-radius: 8px; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; overflow-wrap: anywhere; }
+.codes { columns: 2; list-style: none; padding: 0; margin: 0 0 1rem; }
 `;

@@ -5,11 +5,15 @@ import { takeFlow } from "../flow";
 import { audit } from "../log";
 import { checkAllowed } from "../allowlist";
 import { boundProfile } from "../profile";
+import { byIP, rateLimit } from "../rate-limit";
+import { enabledSecondFactor, isRememberedDevice, startPendingSignIn } from "../second-factor";
 import { startSession } from "../session";
 import { callbackURL, requireProvider } from "./signin";
 
 export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", async (c) => {
   const provider = requireProvider(c);
+  // Before the flow cookie is taken, so a refused callback can be retried.
+  await rateLimit(c, "callback", [byIP(c)]);
   const flow = await takeFlow(c);
   const query = c.req.query();
   try {
@@ -35,6 +39,14 @@ export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", asyn
     const fetched = await provider.profile(tokens);
     const profile = boundProfile(fetched, provider.name);
     checkAllowed(c.var.config, provider, { ...profile, orgs: fetched.orgs });
+    const userKey = `${provider.id}:${profile.id}`;
+    const factor = await enabledSecondFactor(c, userKey);
+    if (factor && !(await isRememberedDevice(c, userKey, factor))) {
+      // No session yet: it is created only once the second factor is checked.
+      await startPendingSignIn(c, { provider: provider.id, profile, tokens, remember: flow.rem, redirectTo: flow.rt });
+      audit("signin_second_factor", { user: userKey, provider: provider.id }, c);
+      return c.redirect(`${c.var.config.basePath}/2fa`, 302);
+    }
     const session = await startSession(c, { provider: provider.id, profile, tokens, remember: flow.rem });
     audit("signin", { sessionId: session.id, user: session.userKey, provider: provider.id, remember: flow.rem }, c);
     return c.redirect(flow.rt, 302);

@@ -5,6 +5,7 @@ import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { startFlow } from "../flow";
 import { isLocalRequest } from "../origins";
+import { byIP, rateLimit } from "../rate-limit";
 import { SignInPage } from "../pages/signin";
 import type { Provider } from "../providers/types";
 import { safeRedirect } from "../redirects";
@@ -35,6 +36,7 @@ export const signinRoutes = new Hono<AppEnv>()
   })
   .get("/signin/:provider", async (c) => {
     const provider = requireProvider(c);
+    await rateLimit(c, "signin", [byIP(c)]);
     const state = generateState();
     const codeVerifier = generateCodeVerifier();
     await startFlow(c, {

@@ -1,8 +1,10 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
 import { call, signIn } from "./helpers";
 
 const SECRET = "0123456789abcdef0123456789abcdef";
+const limiters = { RATE_LIMITER: env.RATE_LIMITER, RATE_LIMITER_STRICT: env.RATE_LIMITER_STRICT };
 
 describe("configuration", () => {
   it.each([
@@ -18,6 +20,7 @@ describe("configuration", () => {
     [{ AUTH_URL: "https://auth.example.com/base" }, "AUTH_URL must be an origin"],
     [{ DEV_PROVIDER: "maybe" }, "DEV_PROVIDER must be \"true\" or \"false\""],
     [{ COOKIE_DOMAIN: "not a domain" }, "COOKIE_DOMAIN must be a domain name"],
+    [{ RATE_LIMITER_STRICT: undefined }, "the RATE_LIMITER_STRICT binding is missing: declare it under [[ratelimits]] in wrangler.toml"],
   ])("reports %o as a 500 naming the variable", async (vars, message) => {
     const response = await call("/auth/session", { headers: { Accept: "application/json" } }, vars);
     expect(response.status).toBe(500);
@@ -35,7 +38,7 @@ describe("configuration", () => {
   });
 
   it("lists every problem at once", () => {
-    const result = parseConfig({ AUTH_SECRET: "short", ACCESS_TTL: "x", GITHUB_CLIENT_ID: "id" });
+    const result = parseConfig({ ...limiters, AUTH_SECRET: "short", ACCESS_TTL: "x", GITHUB_CLIENT_ID: "id" });
     expect(result.ok).toBe(false);
     expect(!result.ok && result.problems).toEqual([
       "AUTH_SECRET must be at least 32 characters (each, when several are listed)",
@@ -45,12 +48,12 @@ describe("configuration", () => {
   });
 
   it("needs at least one provider", () => {
-    const result = parseConfig({ AUTH_SECRET: SECRET });
+    const result = parseConfig({ ...limiters, AUTH_SECRET: SECRET });
     expect(!result.ok && result.problems[0]).toMatch(/no sign-in provider is enabled/);
   });
 
   it("parses a good configuration into typed values with the documented defaults", () => {
-    const result = parseConfig({ AUTH_SECRET: ` ${SECRET} , ${SECRET.toUpperCase()} `, GITHUB_CLIENT_ID: "id", GITHUB_CLIENT_SECRET: "s", ALLOWED_ORIGINS: "https://app.example.com/" });
+    const result = parseConfig({ ...limiters, AUTH_SECRET: ` ${SECRET} , ${SECRET.toUpperCase()} `, GITHUB_CLIENT_ID: "id", GITHUB_CLIENT_SECRET: "s", ALLOWED_ORIGINS: "https://app.example.com/" });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.config).toMatchObject({

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { parseConfig, type Config } from "../../src/config";
@@ -54,7 +55,7 @@ describe("cookies", () => {
   it("refuses a cookie over 4096 bytes with a clear error, and sets nothing", async () => {
     const app = new Hono<AppEnv>();
     app.use(async (c, next) => {
-      c.set("config", (parseConfig({ AUTH_SECRET: "x".repeat(32), DEV_PROVIDER: "true" }) as { config: Config }).config);
+      c.set("config", (parseConfig({ AUTH_SECRET: "x".repeat(32), DEV_PROVIDER: "true", RATE_LIMITER: env.RATE_LIMITER, RATE_LIMITER_STRICT: env.RATE_LIMITER_STRICT }) as { config: Config }).config);
       c.set("origin", "http://localhost");
       await next();
     });

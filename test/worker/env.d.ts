@@ -9,6 +9,8 @@ declare global {
       STANDIN_URL: string;
       /** test/fixtures/caller-worker.js, which calls AuthService over a service binding. */
       CALLER: Fetcher;
+      /** A rate limit of 3 per 10 s, to swap in for a binding in tests. */
+      LOW_RATE_LIMIT: RateLimit;
       AUTH_SECRET: string;
       GITHUB_OAUTH_URL: string;
       GITHUB_API_URL: string;

@@ -1,0 +1,162 @@
+import { Hono, type Context } from "hono";
+import { renderSVG } from "uqr";
+import { clearAuthCookie } from "../cookies";
+import { getSession, requireSession } from "../current-session";
+import type { AppEnv } from "../env";
+import { AuthError } from "../errors";
+import { readForm } from "../forms";
+import { audit } from "../log";
+import { SecondFactorPage } from "../pages/second-factor";
+import { RecoveryCodesPage, SecurityPage, type SecondFactorState } from "../pages/security";
+import { byIP, rateLimit } from "../rate-limit";
+import { prefersJSON } from "../respond";
+import {
+  checkCode,
+  claimPendingAttempt,
+  enabledSecondFactor,
+  finishPendingSignIn,
+  newDeviceKey,
+  readPendingSignIn,
+  rememberDevice,
+  sealTOTPKey,
+  totpKey,
+  userKeyOf,
+} from "../second-factor";
+import {
+  countRecoveryCodes,
+  deleteSecondFactor,
+  findSecondFactor,
+  putPendingSecondFactor,
+  storeRecoveryCodes,
+  useTimeStep,
+} from "../second-factor-store";
+import { nowSeconds, startSession, type Session } from "../session";
+import { matchingStep, newRecoveryCodes, newTOTPKey, normalizeRecoveryCode, readableKey, totpURI } from "../totp";
+
+const invalidCode = "That code is not right (or was already used). Please try again.";
+
+/** A refused code: the page again with the message for browsers, a 400 for JSON callers. */
+function refuse(c: Context<AppEnv>, code: string, message: string, page: () => Promise<Response> | Response) {
+  if (prefersJSON(c.req.raw)) return c.json({ error: code, message }, 400);
+  c.status(400);
+  return page();
+}
+
+async function securityState(c: Context<AppEnv>, session: Session): Promise<SecondFactorState> {
+  const record = await findSecondFactor(c.env.DB, session.userKey);
+  if (!record) return { state: "off" };
+  if (record.enabled_at) {
+    return { state: "on", since: new Date(record.enabled_at * 1000).toISOString().slice(0, 10), recoveryCodesLeft: await countRecoveryCodes(c.env.DB, session.userKey) };
+  }
+  const key = await totpKey(c, record);
+  if (!key) return { state: "off" };
+  const uri = totpURI(new URL(c.var.origin).host, session.user.email ?? session.user.login, key);
+  return { state: "pending", uri, secret: readableKey(key), qrSVG: renderSVG(uri, { pixelSize: 4, border: 2 }) };
+}
+
+async function securityPage(c: Context<AppEnv>, session: Session, error?: string) {
+  return c.html(<SecurityPage basePath={c.var.config.basePath} factor={await securityState(c, session)} error={error} />);
+}
+
+/** The session, or for a browser a trip to sign in and back. */
+async function sessionOrSignIn(c: Context<AppEnv>): Promise<Session | Response> {
+  const session = await getSession(c);
+  if (session) return session;
+  if (prefersJSON(c.req.raw)) throw new AuthError(401, "unauthenticated", "You are not signed in.");
+  return c.redirect(`${c.var.config.basePath}/signin?redirect_to=${encodeURIComponent(`${c.var.config.basePath}/security`)}`, 303);
+}
+
+export const secondFactorRoutes = new Hono<AppEnv>()
+  // Between the provider and the session: the code, then the session.
+  .get("/2fa", async (c) => {
+    if (!(await readPendingSignIn(c))) return c.redirect(`${c.var.config.basePath}/signin`, 302);
+    return c.html(<SecondFactorPage basePath={c.var.config.basePath} />);
+  })
+  .post("/2fa/verify", async (c) => {
+    const { basePath } = c.var.config;
+    const pending = await readPendingSignIn(c);
+    if (!pending) throw new AuthError(400, "pending_signin_missing", "This sign-in has expired. Please sign in again.");
+    const userKey = userKeyOf(pending);
+    await rateLimit(c, "second_factor", [byIP(c), `user:${userKey}`]);
+    const { code = "", remember_device: rememberThisDevice } = await readForm(c);
+    const record = await enabledSecondFactor(c, userKey);
+    if (!record || !(await claimPendingAttempt(c, pending))) {
+      clearAuthCookie(c, "verify");
+      audit("second_factor_failed", { user: userKey, reason: record ? "too_many_attempts" : "second_factor_off" }, c);
+      throw new AuthError(400, "pending_signin_void", "Too many attempts. Please sign in again.");
+    }
+    const matched = await checkCode(c, record, code);
+    if (!matched) {
+      audit("second_factor_failed", { user: userKey, reason: "invalid_code" }, c);
+      return refuse(c, "invalid_code", invalidCode, () => c.html(<SecondFactorPage basePath={basePath} error={invalidCode} />));
+    }
+    await finishPendingSignIn(c, pending);
+    const session = await startSession(c, {
+      provider: pending.prv,
+      profile: pending.usr,
+      tokens: { accessToken: pending.pat, accessTokenExpiresAt: pending.pax, refreshToken: pending.prt },
+      remember: pending.rem,
+    });
+    if (rememberThisDevice === "1") await rememberDevice(c, userKey, record.device_key);
+    audit("second_factor_success", { sessionId: session.id, user: userKey, method: matched }, c);
+    audit("signin", { sessionId: session.id, user: userKey, provider: pending.prv, remember: pending.rem }, c);
+    if (prefersJSON(c.req.raw)) return c.json({ signedIn: true, redirectTo: pending.rt });
+    return c.redirect(pending.rt, 303);
+  })
+  // Enrollment, for someone signed in.
+  .get("/security", async (c) => {
+    const session = await sessionOrSignIn(c);
+    if (session instanceof Response) return session;
+    if (prefersJSON(c.req.raw)) {
+      const factor = await securityState(c, session);
+      return c.json({ secondFactor: factor.state, ...(factor.state === "on" && { recoveryCodesLeft: factor.recoveryCodesLeft }) });
+    }
+    return securityPage(c, session);
+  })
+  .post("/2fa/setup", async (c) => {
+    const session = await requireSession(c);
+    const key = newTOTPKey();
+    if (!(await putPendingSecondFactor(c.env.DB, session.userKey, await sealTOTPKey(c, key), newDeviceKey(), nowSeconds()))) {
+      throw new AuthError(409, "second_factor_on", "Two-step verification is already on. Turn it off first to set up another app.");
+    }
+    audit("second_factor_enrolled", { user: session.userKey }, c);
+    if (prefersJSON(c.req.raw)) {
+      return c.json({ otpauthURI: totpURI(new URL(c.var.origin).host, session.user.email ?? session.user.login, key), secret: readableKey(key) });
+    }
+    return c.redirect(`${c.var.config.basePath}/security`, 303);
+  })
+  .post("/2fa/enable", async (c) => {
+    const session = await requireSession(c);
+    await rateLimit(c, "second_factor", [byIP(c), `user:${session.userKey}`]);
+    const { code = "" } = await readForm(c);
+    const record = await findSecondFactor(c.env.DB, session.userKey);
+    if (!record || record.enabled_at) throw new AuthError(409, "no_pending_setup", "There is no set-up waiting for a code. Start again.");
+    const key = await totpKey(c, record);
+    const step = key ? matchingStep(key, code.trim()) : null;
+    if (step === null || !(await useTimeStep(c.env.DB, session.userKey, step, { now: nowSeconds() }))) {
+      return refuse(c, "invalid_code", invalidCode, () => securityPage(c, session, invalidCode));
+    }
+    const codes = newRecoveryCodes();
+    const hashes = await Promise.all(codes.map(async (code) => (await c.var.keys.hash("recovery", normalizeRecoveryCode(code)))[0]!));
+    await storeRecoveryCodes(c.env.DB, session.userKey, hashes);
+    audit("second_factor_enabled", { user: session.userKey }, c);
+    if (prefersJSON(c.req.raw)) return c.json({ enabled: true, recoveryCodes: codes });
+    return c.html(<RecoveryCodesPage basePath={c.var.config.basePath} codes={codes} />);
+  })
+  .post("/2fa/disable", async (c) => {
+    const session = await requireSession(c);
+    await rateLimit(c, "second_factor", [byIP(c), `user:${session.userKey}`]);
+    const { code = "" } = await readForm(c);
+    const record = await enabledSecondFactor(c, session.userKey);
+    if (!record) throw new AuthError(409, "second_factor_off", "Two-step verification is not on.");
+    if (!(await checkCode(c, record, code))) {
+      audit("second_factor_failed", { user: session.userKey, reason: "invalid_code_to_disable" }, c);
+      return refuse(c, "invalid_code", invalidCode, () => securityPage(c, session, invalidCode));
+    }
+    // Its row goes, and with it the device key every remembered device needed.
+    await deleteSecondFactor(c.env.DB, session.userKey);
+    clearAuthCookie(c, "device");
+    audit("second_factor_disabled", { user: session.userKey }, c);
+    if (prefersJSON(c.req.raw)) return c.json({ disabled: true });
+    return c.redirect(`${c.var.config.basePath}/security`, 303);
+  });

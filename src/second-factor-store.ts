@@ -1,0 +1,121 @@
+import { run } from "./d1";
+
+/**
+ * The second-factor tables in D1 (migrations/0002_second_factor.sql). As
+ * with the refresh records, every read-modify-write is one conditional
+ * statement.
+ */
+export interface SecondFactorRecord {
+  user_key: string;
+  /** The TOTP key, sealed under the `totp` key. */
+  secret: string;
+  enabled_at: number | null;
+  last_step: number;
+  device_key: string;
+  created_at: number;
+}
+
+export function findSecondFactor(db: D1Database, userKey: string): Promise<SecondFactorRecord | null> {
+  return run(() => db.prepare("SELECT * FROM second_factors WHERE user_key = ?1").bind(userKey).first<SecondFactorRecord>());
+}
+
+/** Starts (or restarts) an enrollment; false when the user already has a second factor on. */
+export async function putPendingSecondFactor(db: D1Database, userKey: string, sealedSecret: string, deviceKey: string, now: number): Promise<boolean> {
+  const result = await run(() =>
+    db
+      .prepare(
+        `INSERT INTO second_factors (user_key, secret, enabled_at, last_step, device_key, created_at)
+         VALUES (?1, ?2, NULL, 0, ?3, ?4)
+         ON CONFLICT (user_key) DO UPDATE SET secret = excluded.secret, device_key = excluded.device_key, created_at = excluded.created_at
+         WHERE second_factors.enabled_at IS NULL`,
+      )
+      .bind(userKey, sealedSecret, deviceKey, now)
+      .run(),
+  );
+  return result.meta.changes === 1;
+}
+
+/**
+ * Records that the code of TOTP time step `step` was used, only if no code
+ * of that step or a later one was: each code works once. With `enabling`,
+ * also turns a pending enrollment on (and requires it to be pending).
+ */
+export async function useTimeStep(db: D1Database, userKey: string, step: number, enabling: { now: number } | null): Promise<boolean> {
+  const statement = enabling
+    ? db
+        .prepare("UPDATE second_factors SET last_step = ?1, enabled_at = ?3 WHERE user_key = ?2 AND enabled_at IS NULL AND last_step < ?1")
+        .bind(step, userKey, enabling.now)
+    : db.prepare("UPDATE second_factors SET last_step = ?1 WHERE user_key = ?2 AND enabled_at IS NOT NULL AND last_step < ?1").bind(step, userKey);
+  const result = await run(() => statement.run());
+  return result.meta.changes === 1;
+}
+
+export async function storeRecoveryCodes(db: D1Database, userKey: string, hashes: string[]): Promise<void> {
+  await run(() =>
+    db.batch([
+      db.prepare("DELETE FROM recovery_codes WHERE user_key = ?1").bind(userKey),
+      ...hashes.map((hash) => db.prepare("INSERT INTO recovery_codes (user_key, code_hash) VALUES (?1, ?2)").bind(userKey, hash)),
+    ]),
+  );
+}
+
+/** Spends a recovery code (given as its hash under each configured key): true exactly once per code. */
+export async function useRecoveryCode(db: D1Database, userKey: string, hashes: string[]): Promise<boolean> {
+  const list = hashes.map((_, i) => `?${i + 2}`).join(", ");
+  const result = await run(() =>
+    db
+      .prepare(`DELETE FROM recovery_codes WHERE user_key = ?1 AND code_hash IN (${list})`)
+      .bind(userKey, ...hashes)
+      .run(),
+  );
+  return result.meta.changes === 1;
+}
+
+export async function countRecoveryCodes(db: D1Database, userKey: string): Promise<number> {
+  const row = await run(() => db.prepare("SELECT count(*) AS left FROM recovery_codes WHERE user_key = ?1").bind(userKey).first<{ left: number }>());
+  return row?.left ?? 0;
+}
+
+export async function deleteSecondFactor(db: D1Database, userKey: string): Promise<void> {
+  await run(() =>
+    db.batch([
+      db.prepare("DELETE FROM second_factors WHERE user_key = ?1").bind(userKey),
+      db.prepare("DELETE FROM recovery_codes WHERE user_key = ?1").bind(userKey),
+    ]),
+  );
+}
+
+/** Forgets every remembered device of the user. */
+export async function rotateDeviceKey(db: D1Database, userKey: string, deviceKey: string): Promise<void> {
+  await run(() => db.prepare("UPDATE second_factors SET device_key = ?2 WHERE user_key = ?1").bind(userKey, deviceKey).run());
+}
+
+/**
+ * Claims one attempt at a pending sign-in; false once five have been made
+ * (or the sign-in was completed), whoever races.
+ */
+export async function claimAttempt(db: D1Database, pendingId: string, expiresAt: number, maxAttempts: number): Promise<boolean> {
+  const row = await run(() =>
+    db
+      .prepare(
+        `INSERT INTO pending_signins (id, attempts, expires_at) VALUES (?1, 1, ?2)
+         ON CONFLICT (id) DO UPDATE SET attempts = attempts + 1 WHERE attempts < ?3
+         RETURNING attempts`,
+      )
+      .bind(pendingId, expiresAt, maxAttempts)
+      .first<{ attempts: number }>(),
+  );
+  return row !== null;
+}
+
+/** Marks a pending sign-in completed, so its verify cookie can never be used again. */
+export async function completePendingSignIn(db: D1Database, pendingId: string, maxAttempts: number): Promise<void> {
+  await run(() => db.prepare("UPDATE pending_signins SET attempts = ?2 WHERE id = ?1").bind(pendingId, maxAttempts).run());
+}
+
+export async function deleteExpiredPendingSignIns(db: D1Database, now: number, batch: number): Promise<number> {
+  const result = await run(() =>
+    db.prepare("DELETE FROM pending_signins WHERE id IN (SELECT id FROM pending_signins WHERE expires_at <= ?1 LIMIT ?2)").bind(now, batch).run(),
+  );
+  return result.meta.changes;
+}

@@ -1,0 +1,270 @@
+import { env } from "cloudflare:workers";
+import { decodeBase32IgnorePadding } from "@oslojs/encoding";
+import { generateHOTP } from "@oslojs/otp";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { matchingStep } from "../../src/totp";
+import { browse, call, Jar, LOCAL, sessionOf, signIn } from "./helpers";
+
+const json = { Accept: "application/json" };
+const post = (form: Record<string, string>, headers: Record<string, string> = {}): RequestInit => ({
+  method: "POST",
+  body: new URLSearchParams(form),
+  headers: { Origin: LOCAL, "Content-Type": "application/x-www-form-urlencoded", ...headers },
+});
+
+afterEach(() => vi.useRealTimers());
+
+/** What an authenticator app shows for this key at this moment (`offset` steps away). */
+const codeFor = (secret: string, offset = 0) => generateHOTP(decodeBase32IgnorePadding(secret.replace(/\s/g, "")), BigInt(Math.floor(Date.now() / 30_000) + offset), 6);
+
+/** Signs in, sets up and turns on the second factor; returns the key and recovery codes. */
+async function enrolled(name: string) {
+  const { jar } = await signIn("dev", { as: name });
+  const setup = await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, ...json } });
+  const { secret, otpauthURI } = await setup.json<{ secret: string; otpauthURI: string }>();
+  const enabled = await browse(jar, "/auth/2fa/enable", post({ code: codeFor(secret) }, json));
+  const { recoveryCodes } = await enabled.json<{ recoveryCodes: string[] }>();
+  return { jar, secret, otpauthURI, recoveryCodes };
+}
+
+/** A new sign-in that stops at the second-factor step. */
+async function pending(name: string, jar = new Jar()) {
+  const { response } = await signIn("dev", { as: name, jar, redirectTo: "/auth" });
+  expect(response.status).toBe(302);
+  expect(response.headers.get("Location")).toBe("/auth/2fa");
+  return jar;
+}
+
+describe("TOTP (RFC 6238, SHA-1, 6 digits, 30 s)", () => {
+  // RFC 6238 Appendix B, SHA-1 column, last six digits.
+  const key = new TextEncoder().encode("12345678901234567890");
+  it.each([
+    [59, "287082"],
+    [1111111109, "081804"],
+    [1111111111, "050471"],
+    [1234567890, "005924"],
+    [2000000000, "279037"],
+    [20000000000, "353130"],
+  ])("at %i s the code is %s", (seconds, code) => {
+    expect(matchingStep(key, code, seconds * 1000)).toBe(Math.floor(seconds / 30));
+  });
+
+  it("accepts one step of drift either way, not two", () => {
+    expect(matchingStep(key, "287082", (59 + 30) * 1000)).toBe(1);
+    expect(matchingStep(key, "287082", (59 - 30) * 1000)).toBe(1);
+    expect(matchingStep(key, "287082", (59 + 60) * 1000)).toBeNull();
+  });
+});
+
+describe("enrollment", () => {
+  it("set-up returns an otpauth URI and the key, and the Security page shows a QR code", async () => {
+    const { jar } = await signIn("dev", { as: "Enroller" });
+    const setup = await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, ...json } });
+    expect(setup.status).toBe(200);
+    const { otpauthURI, secret } = await setup.json<{ otpauthURI: string; secret: string }>();
+    const uri = new URL(otpauthURI);
+    expect(uri.protocol).toBe("otpauth:");
+    expect(uri.searchParams.get("algorithm")).toBe("SHA1");
+    expect(uri.searchParams.get("digits")).toBe("6");
+    expect(uri.searchParams.get("period")).toBe("30");
+    expect(uri.searchParams.get("secret")).toBe(secret.replace(/\s/g, ""));
+    expect(decodeBase32IgnorePadding(uri.searchParams.get("secret")!)).toHaveLength(20);
+    const page = await (await browse(jar, "/auth/security")).text();
+    expect(page).toContain("<svg");
+    expect(page).toContain(secret);
+    expect(page).not.toMatch(/style="/);
+    expect(await (await browse(jar, "/auth/security", { headers: json })).json()).toEqual({ secondFactor: "pending" });
+  });
+
+  it("stores the key encrypted, not in the clear", async () => {
+    const { jar } = await signIn("dev", { as: "Cipher Check" });
+    const { secret } = await (await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, ...json } })).json<{ secret: string }>();
+    const row = await env.DB.prepare("SELECT secret FROM second_factors WHERE user_key = 'dev:cipher-check'").first<{ secret: string }>();
+    expect(row!.secret.split(".")).toHaveLength(5);
+    expect(row!.secret).not.toContain(secret.replace(/\s/g, ""));
+  });
+
+  it("turns on only with a current code, and answers with ten recovery codes once", async () => {
+    const { jar } = await signIn("dev", { as: "Enabler" });
+    const { secret } = await (await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, ...json } })).json<{ secret: string }>();
+    const wrong = await browse(jar, "/auth/2fa/enable", post({ code: "000000" }, json));
+    expect(wrong.status).toBe(400);
+    const stale = await browse(jar, "/auth/2fa/enable", post({ code: codeFor(secret, -3) }, json));
+    expect(stale.status).toBe(400);
+    const right = await browse(jar, "/auth/2fa/enable", post({ code: codeFor(secret) }, json));
+    expect(right.status).toBe(200);
+    const { recoveryCodes } = await right.json<{ recoveryCodes: string[] }>();
+    expect(recoveryCodes).toHaveLength(10);
+    expect(new Set(recoveryCodes).size).toBe(10);
+    for (const code of recoveryCodes) expect(code).toMatch(/^[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$/);
+    const stored = await env.DB.prepare("SELECT code_hash FROM recovery_codes WHERE user_key = 'dev:enabler'").all<{ code_hash: string }>();
+    expect(stored.results).toHaveLength(10);
+    for (const { code_hash } of stored.results) expect(recoveryCodes.map((c) => c.replace("-", ""))).not.toContain(code_hash);
+    expect(await (await browse(jar, "/auth/security", { headers: json })).json()).toEqual({ secondFactor: "on", recoveryCodesLeft: 10 });
+    // Already on: a second set-up is refused.
+    expect((await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, ...json } })).status).toBe(409);
+  });
+});
+
+describe("signing in with a second factor", () => {
+  it("stops at the second-factor step with no session: /auth/session, forward auth and the proxy see nobody", async () => {
+    const { jar: first } = await enrolled("Pending Person");
+    await browse(first, "/auth/signout", { method: "POST", headers: { Origin: LOCAL } });
+    const jar = await pending("Pending Person");
+    expect(jar.get("auth.session")).toBeUndefined();
+    expect(jar.get("auth.refresh")).toBeUndefined();
+    expect(jar.get("auth.verify")).toBeDefined();
+    expect((await browse(jar, "/auth/session")).status).toBe(401);
+    expect((await browse(jar, "/auth/verify")).status).toBe(401);
+    const proxied = await browse(jar, "/app", { headers: json }, { UPSTREAM_URL: `${env.STANDIN_URL}/upstream` });
+    expect(proxied.status).toBe(401);
+    const page = await browse(jar, "/auth/2fa");
+    expect(await page.text()).toContain('autocomplete="one-time-code"');
+    // No refresh record exists for a pending sign-in.
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM sessions WHERE user_key = 'dev:pending-person' AND revoked_at IS NULL").first<{ n: number }>();
+    expect(rows!.n).toBe(0);
+  });
+
+  it("five wrong codes void the pending sign-in; even a right one is refused after", async () => {
+    const { secret } = await enrolled("Guesser");
+    const jar = await pending("Guesser");
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const wrong = await browse(jar, "/auth/2fa/verify", post({ code: "000000" }, json));
+      expect(wrong.status).toBe(400);
+      expect(await wrong.json()).toMatchObject({ error: "invalid_code" });
+    }
+    const verifyCookie = jar.get("auth.verify")!;
+    expect((await browse(jar, "/auth/2fa/verify", post({ code: "111111" }, json))).status).toBe(400);
+    const sixth = await call("/auth/2fa/verify", post({ code: codeFor(secret) }, { ...json, Cookie: `auth.verify=${verifyCookie}` }));
+    expect(sixth.status).toBe(400);
+    expect(await sixth.json()).toMatchObject({ error: "pending_signin_void" });
+    expect(sixth.headers.getSetCookie()).toEqual(expect.arrayContaining([expect.stringMatching(/^auth\.verify=; Max-Age=0/)]));
+  });
+
+  it("a right code signs in exactly as the callback would, with a new session id", async () => {
+    const { secret, jar: enrolling } = await enrolled("Coder");
+    const before = (await sessionOf(enrolling)).body.sessionId;
+    const jar = await pending("Coder");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 30_000);
+    const response = await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret) }));
+    expect(response.status).toBe(303);
+    expect(response.headers.get("Location")).toBe("/auth");
+    expect(jar.get("auth.verify")).toBeUndefined();
+    expect(jar.get("auth.refresh")).toBeDefined();
+    const { status, body } = await sessionOf(jar);
+    expect(status).toBe(200);
+    expect(body.user.login).toBe("coder");
+    expect(body.sessionId).not.toBe(before);
+  });
+
+  it("refuses a code replayed in the same time step, even on another pending sign-in", async () => {
+    const { secret } = await enrolled("Replayer");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 30_000);
+    const code = codeFor(secret);
+    const first = await pending("Replayer");
+    expect((await browse(first, "/auth/2fa/verify", post({ code }))).status).toBe(303);
+    const second = await pending("Replayer");
+    expect((await browse(second, "/auth/2fa/verify", post({ code }, json))).status).toBe(400);
+    vi.setSystemTime(Date.now() + 30_000);
+    expect((await browse(second, "/auth/2fa/verify", post({ code: codeFor(secret) }))).status).toBe(303);
+  });
+
+  it("a recovery code works once", async () => {
+    const { recoveryCodes } = await enrolled("Recoverer");
+    const first = await pending("Recoverer");
+    expect((await browse(first, "/auth/2fa/verify", post({ code: recoveryCodes[0]!.toUpperCase() }))).status).toBe(303);
+    const second = await pending("Recoverer");
+    expect((await browse(second, "/auth/2fa/verify", post({ code: recoveryCodes[0]! }, json))).status).toBe(400);
+    expect((await browse(second, "/auth/2fa/verify", post({ code: recoveryCodes[1]!.replace("-", " ") }))).status).toBe(303);
+  });
+
+  it("a verify cookie that completed a sign-in cannot complete another", async () => {
+    const { recoveryCodes } = await enrolled("Cookie Replayer");
+    const jar = await pending("Cookie Replayer");
+    const verifyCookie = jar.get("auth.verify")!;
+    expect((await browse(jar, "/auth/2fa/verify", post({ code: recoveryCodes[0]! }))).status).toBe(303);
+    const replay = await call("/auth/2fa/verify", post({ code: recoveryCodes[1]! }, { ...json, Cookie: `auth.verify=${verifyCookie}` }));
+    expect(replay.status).toBe(400);
+    expect(await replay.json()).toMatchObject({ error: "pending_signin_void" });
+  });
+
+  it("browsers get the page again with a message after a wrong code", async () => {
+    await enrolled("Page Person");
+    const jar = await pending("Page Person");
+    const response = await browse(jar, "/auth/2fa/verify", post({ code: "123456" }));
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toContain('role="alert"');
+    expect(html).toContain('name="code"');
+  });
+});
+
+describe("remember this device", () => {
+  it("skips the step on this browser for the same user, until sign-out everywhere", async () => {
+    const { secret, jar: enrolling } = await enrolled("Rememberer");
+    const jar = await pending("Rememberer");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 30_000);
+    const verified = await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret), remember_device: "1" }));
+    expect(verified.status).toBe(303);
+    const device = verified.headers.getSetCookie().find((h) => h.startsWith("auth.device="))!;
+    expect(device).toMatch(/Max-Age=2592000/);
+    expect(device).toMatch(/HttpOnly/);
+
+    await browse(jar, "/auth/signout", { method: "POST", headers: { Origin: LOCAL } });
+    const again = await signIn("dev", { as: "Rememberer", jar, redirectTo: "/auth" });
+    expect(again.response.headers.get("Location")).toBe("/auth");
+    expect((await sessionOf(jar)).status).toBe(200);
+
+    // Another user on this browser is still asked.
+    await enrolled("Other Person");
+    const borrowed = new Jar();
+    borrowed.cookies.set("auth.device", jar.get("auth.device")!);
+    await pending("Other Person", borrowed);
+
+    // Signing out everywhere forgets the device.
+    await browse(enrolling, "/auth/signout?all=1", { method: "POST", headers: { Origin: LOCAL } });
+    await pending("Rememberer", jar);
+  });
+
+  it("dies with the second factor when it is turned off", async () => {
+    const { secret } = await enrolled("Turner Off");
+    const jar = await pending("Turner Off");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 30_000);
+    await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret), remember_device: "1" }));
+    const remembered = jar.get("auth.device")!;
+    vi.setSystemTime(Date.now() + 30_000);
+    expect((await browse(jar, "/auth/2fa/disable", post({ code: codeFor(secret) }, json))).status).toBe(200);
+    expect(jar.get("auth.device")).toBeUndefined();
+    // Back on, with a new enrollment: the old device cookie is worthless.
+    const { secret: second } = await (await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, ...json } })).json<{ secret: string }>();
+    expect((await browse(jar, "/auth/2fa/enable", post({ code: codeFor(second) }, json))).status).toBe(200);
+    const fresh = new Jar();
+    fresh.cookies.set("auth.device", remembered);
+    await pending("Turner Off", fresh);
+  });
+});
+
+describe("turning it off", () => {
+  it("needs a current code or a recovery code", async () => {
+    const { jar, recoveryCodes } = await enrolled("Disabler");
+    const wrong = await browse(jar, "/auth/2fa/disable", post({ code: "000000" }, json));
+    expect(wrong.status).toBe(400);
+    expect(await (await browse(jar, "/auth/security", { headers: json })).json()).toMatchObject({ secondFactor: "on" });
+    const right = await browse(jar, "/auth/2fa/disable", post({ code: recoveryCodes[3]! }, json));
+    expect(right.status).toBe(200);
+    expect(await (await browse(jar, "/auth/security", { headers: json })).json()).toEqual({ secondFactor: "off" });
+    await browse(jar, "/auth/signout", { method: "POST", headers: { Origin: LOCAL } });
+    const { response } = await signIn("dev", { as: "Disabler", redirectTo: "/auth" });
+    expect(response.headers.get("Location")).toBe("/auth");
+  });
+
+  it("is refused without a session and across sites", async () => {
+    expect((await call("/auth/2fa/disable", post({ code: "000000" }, json))).status).toBe(401);
+    const { jar } = await enrolled("Cross Site Disabler");
+    expect((await browse(jar, "/auth/2fa/disable", post({ code: "000000" }, { ...json, Origin: "https://evil.example" }))).status).toBe(403);
+  });
+});
