@@ -31,6 +31,9 @@ export function HomePage({ basePath, session, providerName }: HomePageProps) {
         <a class="button" href={`${basePath}/sessions`}>
           Your devices
         </a>
+        <a class="button" href={`${basePath}/security`}>
+          Security
+        </a>
         <form method="post" action={`${basePath}/signout`}>
           <button type="submit">Sign out</button>
         </form>

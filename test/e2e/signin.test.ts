@@ -1,8 +1,9 @@
-import type { Browser, BrowserContext } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStandIn, standInVars, type StandIn } from "../standin/providers";
 import { launchChromium } from "./chromium";
 import { startDevServer, type DevServer } from "./dev-server";
+import { devSignIn, sessionCookie } from "./flows";
 
 let server: DevServer;
 let standIn: StandIn;
@@ -21,20 +22,6 @@ afterAll(async () => {
   await server?.stop();
   await standIn?.close();
 });
-
-async function devSignIn(context: BrowserContext, name: string) {
-  const page = await context.newPage();
-  await page.goto(`${server.url}/auth/signin?redirect_to=%2Fauth`);
-  await page.getByRole("button", { name: "Continue with Development sign-in" }).click();
-  await page.getByLabel("Your name").fill(name);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${server.url}/auth`);
-  return page;
-}
-
-async function sessionCookie(context: BrowserContext) {
-  return (await context.cookies()).find((cookie) => cookie.name === "auth.session");
-}
 
 describe("sign-in in a real browser against `npm run dev`", () => {
   it("signs in with the development provider, shows who you are, and signs out", async () => {
@@ -95,8 +82,8 @@ describe("sign-in in a real browser against `npm run dev`", () => {
   it("shows both browsers on “Your devices” and ends the other one from there", async () => {
     const laptop = await browser.newContext({ userAgent: "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0" });
     const phone = await browser.newContext({ userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1" });
-    const laptopPage = await devSignIn(laptop, "Pat Devices");
-    const phonePage = await devSignIn(phone, "Pat Devices");
+    const laptopPage = await devSignIn(server, laptop, "Pat Devices");
+    const phonePage = await devSignIn(server, phone, "Pat Devices");
 
     await laptopPage.getByRole("link", { name: "Your devices" }).click();
     await laptopPage.waitForURL(`${server.url}/auth/sessions`);
