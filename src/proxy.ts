@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { cookieName, type CookieKind } from "./cookies";
-import { getSession } from "./current-session";
+import { getProviderToken, getSession } from "./current-session";
 import type { AppEnv } from "./env";
 import { AuthError, unauthenticated } from "./errors";
 import { identityHeaders, stripIdentityHeaders } from "./identity";
@@ -48,7 +48,8 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   if (cookies) headers.set("Cookie", cookies);
   else headers.delete("Cookie");
   for (const [name, value] of Object.entries(await identityHeaders(c, session, upstream.origin))) headers.set(name, value);
-  if (config.passAccessToken && session.providerToken) headers.set("X-Forwarded-Access-Token", session.providerToken.accessToken);
+  const providerToken = config.passAccessToken ? await getProviderToken(c) : null;
+  if (providerToken) headers.set("X-Forwarded-Access-Token", providerToken.accessToken);
   headers.set("X-Forwarded-Host", url.host);
   headers.set("X-Forwarded-Proto", url.protocol.slice(0, -1));
   const ip = c.req.header("CF-Connecting-IP");

@@ -15,7 +15,7 @@ const STRICT: ReadonlySet<LimitKind> = new Set(["signin", "callback", "second_fa
 /** Cloudflare's rate limits count over 10 or 60 s windows; ours are 10 s. */
 const RETRY_AFTER = "10";
 
-export const clientIP = (c: Context<AppEnv>) => c.req.header("CF-Connecting-IP") ?? "unknown";
+const clientIP = (c: Context<AppEnv>) => c.req.header("CF-Connecting-IP") ?? "unknown";
 
 /**
  * Counts one request of `kind` against each key (`ip:…`, `user:…`); over

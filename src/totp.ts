@@ -2,7 +2,7 @@ import { encodeBase32NoPadding } from "@oslojs/encoding";
 import { createTOTPKeyURI, generateHOTP } from "@oslojs/otp";
 
 /** RFC 6238 as authenticator apps expect it: SHA-1, six digits, 30-second steps. */
-export const PERIOD = 30;
+const PERIOD = 30;
 const DIGITS = 6;
 /** Codes from the step before and after are accepted too (clock drift). */
 const DRIFT_STEPS = 1;
