@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { clearAuthCookie } from "../cookies";
 import { getSession, openSessionToken } from "../current-session";
 import type { AppEnv } from "../env";
@@ -7,6 +7,14 @@ import { audit } from "../log";
 import { safeRedirect } from "../redirects";
 import { prefersJSON } from "../respond";
 import { endSession, endUserSessions, revokeSessionId } from "../revocations";
+
+/** The session a sign-out ends: the one its cookie names, even expired, or a bearer JWT's. */
+async function sessionToEnd(c: Context<AppEnv>) {
+  const opened = await openSessionToken(c);
+  if (opened && opened.status !== "invalid") return { sid: opened.claims.sid, sub: opened.claims.sub, pat: opened.claims.pat };
+  const session = await getSession(c);
+  return session && { sid: session.id, sub: session.userKey, pat: session.providerToken?.accessToken };
+}
 
 export const sessionRoutes = new Hono<AppEnv>()
   .get("/session", async (c) => {
@@ -28,12 +36,7 @@ export const sessionRoutes = new Hono<AppEnv>()
       const ended = await endUserSessions(c, session.userKey, { kind: "everywhere", by: session.userKey, accessToken: session.providerToken?.accessToken });
       audit("signout", { sessionId: session.id, user: session.userKey, everywhere: true, ended: ended.length }, c);
     } else {
-      // An expired cookie still names a session worth ending; a bearer JWT names a live one.
-      const opened = await openSessionToken(c);
-      const session = opened && opened.status !== "invalid" ? null : await getSession(c);
-      const target = opened && opened.status !== "invalid"
-        ? { sid: opened.claims.sid, sub: opened.claims.sub, pat: opened.claims.pat }
-        : session && { sid: session.id, sub: session.userKey, pat: session.providerToken?.accessToken };
+      const target = await sessionToEnd(c);
       if (target) {
         const { sid, sub, pat } = target;
         const ended = await endSession(c, sid, { kind: "signout", by: sub, accessToken: pat });
