@@ -24,14 +24,15 @@ function presented(c: Context<AppEnv>): Presented | null {
 /** Compact JWS (our bearer JWTs) has three segments; the sealed session (JWE) has five. */
 const isJWS = (token: string) => token.split(".").length === 3;
 
-/** Opens a presented sealed session (cookie or bearer) without consulting the revocation list. */
-export async function openSessionToken(c: Context<AppEnv>): Promise<(Opened<SessionClaims> & { from: Presented["from"] }) | null> {
-  const token = presented(c);
+async function openPresented(c: Context<AppEnv>, token: Presented | null): Promise<(Opened<SessionClaims> & { from: Presented["from"] }) | null> {
   if (!token || isJWS(token.token)) return null;
   const opened = await open<SessionClaims>(c.var.keys, "session", token.token);
   if (opened.status === "invalid" && opened.reason === "unknown_key") audit("key_not_found", { reason: "session" }, c);
   return { ...opened, from: token.from };
 }
+
+/** Opens a presented sealed session (cookie or bearer) without consulting the revocation list. */
+export const openSessionToken = (c: Context<AppEnv>) => openPresented(c, presented(c));
 
 /** Renew when the session cookie has less than this share of its life left. */
 const RENEW_WHEN_LEFT = 0.2;
@@ -54,7 +55,7 @@ async function fromBearerJWT(c: Context<AppEnv>, token: string): Promise<Session
 async function lookUp(c: Context<AppEnv>): Promise<Session | null> {
   const token = presented(c);
   if (token?.from === "bearer" && isJWS(token.token)) return fromBearerJWT(c, token.token);
-  const opened = await openSessionToken(c);
+  const opened = await openPresented(c, token);
   if (!opened || opened.status === "invalid") return null;
   const { claims } = opened;
   const exp = claims.exp ?? 0;

@@ -4,7 +4,7 @@ import { getProviderToken, getSession } from "./current-session";
 import type { AppEnv } from "./env";
 import { AuthError, unauthenticated } from "./errors";
 import { identityHeaders, stripIdentityHeaders } from "./identity";
-import { prefersJSON } from "./respond";
+import { prefersJSON, signInURL } from "./respond";
 
 const OUR_COOKIES: CookieKind[] = ["session", "refresh", "flow", "verify", "device"];
 // Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection, not to the request.
@@ -35,7 +35,7 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   if (!session) {
     const browser = c.req.method === "GET" && !prefersJSON(c.req.raw) && (c.req.header("Accept") ?? "").includes("text/html");
     if (!browser) throw unauthenticated();
-    return c.redirect(`${config.basePath}/signin?redirect_to=${encodeURIComponent(url.pathname + url.search)}`, 302);
+    return c.redirect(signInURL(c, url.pathname + url.search), 302);
   }
 
   const headers = new Headers(c.req.raw.headers);

@@ -27,3 +27,6 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
   audit("error", { reason: error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 500) : "unknown" }, c);
   return errorResponse(c, new AuthError(500, "internal_error", "Something went wrong on our side. Please try again."));
 };
+
+/** The sign-in page, coming back to `back` (a path here) afterwards. */
+export const signInURL = (c: Context<AppEnv>, back: string) => `${c.var.config.basePath}/signin?redirect_to=${encodeURIComponent(back)}`;

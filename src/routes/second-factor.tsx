@@ -9,7 +9,7 @@ import { audit } from "../log";
 import { SecondFactorPage } from "../pages/second-factor";
 import { RecoveryCodesPage, SecurityPage, type SecondFactorState } from "../pages/security";
 import { byIP, rateLimit } from "../rate-limit";
-import { prefersJSON } from "../respond";
+import { prefersJSON, signInURL } from "../respond";
 import {
   checkCode,
   claimPendingAttempt,
@@ -63,7 +63,7 @@ async function sessionOrSignIn(c: Context<AppEnv>): Promise<Session | Response> 
   const session = await getSession(c);
   if (session) return session;
   if (prefersJSON(c.req.raw)) throw new AuthError(401, "unauthenticated", "You are not signed in.");
-  return c.redirect(`${c.var.config.basePath}/signin?redirect_to=${encodeURIComponent(`${c.var.config.basePath}/security`)}`, 303);
+  return c.redirect(signInURL(c, `${c.var.config.basePath}/security`), 303);
 }
 
 export const secondFactorRoutes = new Hono<AppEnv>()

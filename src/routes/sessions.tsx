@@ -4,7 +4,7 @@ import { getSession, requireSession } from "../current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { DevicesPage } from "../pages/devices";
-import { prefersJSON } from "../respond";
+import { prefersJSON, signInURL } from "../respond";
 import { endSession } from "../revocations";
 import { nowSeconds } from "../session";
 import { listUserSessions, type ActiveSession } from "../store";
@@ -29,7 +29,7 @@ async function devices(c: Context<AppEnv>) {
   const { basePath } = c.var.config;
   if (!session) {
     if (prefersJSON(c.req.raw)) return c.json({ error: "unauthenticated" }, 401);
-    return c.redirect(`${basePath}/signin?redirect_to=${encodeURIComponent(c.req.path)}`, 302);
+    return c.redirect(signInURL(c, c.req.path), 302);
   }
   const sessions = describeSessions(await listUserSessions(c.env.DB, session.userKey, nowSeconds()), session.id);
   if (prefersJSON(c.req.raw)) return c.json({ sessions });

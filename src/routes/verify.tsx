@@ -5,7 +5,7 @@ import { identityHeaders } from "../identity";
 import { isTrustedOrigin } from "../origins";
 import { SignInRequiredPage } from "../pages/signin-required";
 import { safeRedirect } from "../redirects";
-import { prefersJSON } from "../respond";
+import { prefersJSON, signInURL } from "../respond";
 
 /**
  * The URL the proxy in front of us was asked for: oauth2-proxy's `rd`,
@@ -41,7 +41,7 @@ export const verifyRoutes = new Hono<AppEnv>().get("/verify", async (c) => {
   }
   const { basePath, allowedOrigins } = c.var.config;
   const back = safeRedirect(original, c.var.origin, allowedOrigins);
-  const signin = `${c.var.origin}${basePath}/signin?redirect_to=${encodeURIComponent(back)}`;
+  const signin = c.var.origin + signInURL(c, back);
   // For proxies to redirect to (nginx: auth_request_set … $upstream_http_x_auth_signin).
   c.header("X-Auth-Signin", signin);
   if (prefersJSON(c.req.raw) || !(c.req.header("Accept") ?? "").includes("text/html")) {
