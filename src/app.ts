@@ -6,7 +6,7 @@ import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
 import { securityHeaders } from "./headers";
 import { getKeyring } from "./keys";
-import { sameOriginOnly } from "./origins";
+import { changesState, sameOriginOnly } from "./origins";
 import { proxy } from "./proxy";
 import { byIP, rateLimit } from "./rate-limit";
 import { errorResponse, onError } from "./respond";
@@ -66,7 +66,7 @@ export function buildApp(config: Config): Hono<AppEnv> {
   // Every state-changing request counts against the general per-IP limit;
   // reads (the session, forward auth, pages) grant nothing new and are not limited.
   auth.use(async (c, next) => {
-    if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.req.method !== "OPTIONS") await rateLimit(c, "general", [byIP(c)]);
+    if (changesState(c.req.method)) await rateLimit(c, "general", [byIP(c)]);
     await next();
   });
   for (const routes of [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, secondFactorRoutes, devRoutes, internalRoutes]) {

@@ -16,6 +16,9 @@ export function isTrustedOrigin(c: Context<AppEnv>, origin: string): boolean {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** POST, DELETE and the like: requests that may change something. */
+export const changesState = (method: string) => !SAFE_METHODS.has(method);
+
 /**
  * Refuses cross-site state-changing requests. Browsers send `Origin` on
  * every POST and DELETE and, when they support it, `Sec-Fetch-Site` — which
@@ -25,7 +28,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  * bearer tokens already cover.
  */
 export const sameOriginOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (!SAFE_METHODS.has(c.req.method)) {
+  if (changesState(c.req.method)) {
     const origin = c.req.header("Origin");
     const site = c.req.header("Sec-Fetch-Site");
     const trusted =
