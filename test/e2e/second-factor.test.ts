@@ -60,4 +60,13 @@ describe("two-step verification in a real browser against `npm run dev`", () => 
     expect(blocked).toEqual([]);
     await context.close();
   });
+
+  it("rate-limits sign-in starts under wrangler dev too (the [[ratelimits]] bindings of wrangler.toml)", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await fetch(`${server.url}/auth/signin/dev`, { redirect: "manual" })).status);
+    expect(statuses).toContain(302);
+    expect(statuses.at(-1)).toBe(429);
+    const limited = await fetch(`${server.url}/auth/signin/dev`, { redirect: "manual", headers: { Accept: "application/json" } });
+    expect(limited.headers.get("Retry-After")).toBe("10");
+  });
 });
