@@ -3,6 +3,7 @@ import { audit } from "./log";
 import { revocationWindow } from "./revocations";
 import { deleteExpiredPendingSignIns } from "./second-factor-store";
 import { deleteSpentSessions } from "./store";
+import { nowSeconds } from "./time";
 
 const BATCH = 500;
 const MAX_BATCHES = 20;
@@ -12,7 +13,7 @@ const MAX_BATCHES = 20;
  * ones once no cookie could still need them, and expired pending sign-ins,
  * in bounded batches so one run never holds D1 for long.
  */
-export async function cleanUp(db: D1Database, config: Config, now = Math.floor(Date.now() / 1000)): Promise<number> {
+export async function cleanUp(db: D1Database, config: Config, now = nowSeconds()): Promise<number> {
   let deleted = 0;
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
     const removed = await deleteSpentSessions(db, now, now - revocationWindow(config), BATCH);

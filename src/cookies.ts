@@ -67,3 +67,9 @@ export function readAuthCookie(c: Context<AppEnv>, kind: CookieKind): string | u
 export function clearAuthCookie(c: Context<AppEnv>, kind: CookieKind): void {
   setAuthCookie(c, kind, "", 0);
 }
+
+/** Signs this browser out of its session: both the session and the refresh cookie go. */
+export function clearSessionCookies(c: Context<AppEnv>): void {
+  clearAuthCookie(c, "session");
+  clearAuthCookie(c, "refresh");
+}

@@ -8,7 +8,8 @@ import { renewSession } from "./refresh";
 import { readRefreshCookie } from "./refresh-cookie";
 import { isRevoked } from "./revocations";
 import { open, type Opened } from "./seal";
-import { nowSeconds, toSession, type ProviderToken, type Session, type SessionClaims } from "./session";
+import { toSession, type ProviderToken, type Session, type SessionClaims } from "./session";
+import { nowSeconds } from "./time";
 import { verifyAccessToken } from "./tokens";
 
 type Presented = { token: string; from: "cookie" | "bearer" };

@@ -1,8 +1,8 @@
 import type { Context } from "hono";
-import { base64url } from "jose";
 import { authCookie, readAuthCookie } from "./cookies";
 import type { AppEnv } from "./env";
 import type { Keyring } from "./keys";
+import { randomToken } from "./random";
 
 /** The refresh cookie holds a session id and a random secret; D1 holds only the secret's hash. */
 export interface RefreshCookie {
@@ -10,7 +10,7 @@ export interface RefreshCookie {
   secret: string;
 }
 
-export const newSecret = () => base64url.encode(crypto.getRandomValues(new Uint8Array(32)));
+export const newSecret = () => randomToken(32);
 
 /** The secret's HMAC under each configured key, newest first; only hashes are stored. */
 export const hashSecret = (keys: Keyring, secret: string) => keys.hash("refresh", secret);

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { clearAuthCookie } from "./cookies";
+import { clearSessionCookies } from "./cookies";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
 import { audit } from "./log";
@@ -7,7 +7,8 @@ import { byIP, rateLimit } from "./rate-limit";
 import { endSession } from "./revocations";
 import { hashSecret, newSecret, refreshCookie, type RefreshCookie } from "./refresh-cookie";
 import { open, seal } from "./seal";
-import { cookieMaxAge, nowSeconds, sealSession, type Session, type SessionClaims } from "./session";
+import { cookieMaxAge, sealSession, type Session, type SessionClaims } from "./session";
+import { nowSeconds } from "./time";
 import { findSession, rotateSecret, storeProviderRefreshToken, type Rotated } from "./store";
 
 /**
@@ -32,8 +33,7 @@ const carryOver = (claims: SessionClaims, token?: { pat: string; pax: number | n
 });
 
 function signedOut(c: Context<AppEnv>): null {
-  clearAuthCookie(c, "session");
-  clearAuthCookie(c, "refresh");
+  clearSessionCookies(c);
   return null;
 }
 

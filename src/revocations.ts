@@ -7,6 +7,7 @@ import { open } from "./seal";
 import { newDeviceKey } from "./second-factor";
 import { rotateDeviceKey } from "./second-factor-store";
 import { revokeSession, revokeUserSessions, type Revoked } from "./store";
+import { nowSeconds } from "./time";
 import { ACCESS_TOKEN_TTL } from "./tokens";
 
 /** KV's smallest allowed expirationTtl. */
@@ -81,7 +82,7 @@ async function finish(c: Context<AppEnv>, ended: Revoked[], how: RevocationConte
 
 /** Ends one session (with `owner`, only if it is theirs); null when there was no live session to end. */
 export async function endSession(c: Context<AppEnv>, sessionId: string, how: RevocationContext & { owner?: string }): Promise<Revoked | null> {
-  const ended = await revokeSession(c.env.DB, sessionId, Math.floor(Date.now() / 1000), how.owner);
+  const ended = await revokeSession(c.env.DB, sessionId, nowSeconds(), how.owner);
   if (ended) await finish(c, [ended], how);
   return ended;
 }
@@ -91,7 +92,7 @@ export async function endSession(c: Context<AppEnv>, sessionId: string, how: Rev
  * for their second factor: "everywhere" includes the next sign-in.
  */
 export async function endUserSessions(c: Context<AppEnv>, userKey: string, how: RevocationContext): Promise<Revoked[]> {
-  const ended = await revokeUserSessions(c.env.DB, userKey, Math.floor(Date.now() / 1000));
+  const ended = await revokeUserSessions(c.env.DB, userKey, nowSeconds());
   await rotateDeviceKey(c.env.DB, userKey, newDeviceKey());
   await finish(c, ended, how);
   return ended;

@@ -1,5 +1,6 @@
 import { compactDecrypt, EncryptJWT, type CompactJWEHeaderParameters, type JWTPayload } from "jose";
 import type { KeyPurpose, Keyring } from "./keys";
+import { nowSeconds } from "./time";
 
 /** Tokens longer than any cookie we issue are refused before any crypto. */
 const MAX_TOKEN_LENGTH = 4096;
@@ -9,7 +10,7 @@ const OPTIONS = { keyManagementAlgorithms: ["dir"], contentEncryptionAlgorithms:
 /** Seals claims into a compact JWE (`dir` + `A256GCM`) under the newest key for `purpose`. */
 export async function seal(keys: Keyring, purpose: KeyPurpose, claims: JWTPayload, ttlSeconds: number): Promise<string> {
   const { kid, key } = await keys.current(purpose);
-  const now = Math.floor(Date.now() / 1000);
+  const now = nowSeconds();
   return new EncryptJWT(claims)
     .setProtectedHeader({ alg: "dir", enc: "A256GCM", kid })
     .setIssuedAt(now)
@@ -70,7 +71,7 @@ function rememberedFor(keys: Keyring): Map<string, JWTPayload> {
 }
 
 function withStatus<T>(claims: JWTPayload): Opened<T> {
-  const status = (claims.exp as number) > Math.floor(Date.now() / 1000) ? "valid" : "expired";
+  const status = (claims.exp as number) > nowSeconds() ? "valid" : "expired";
   return { status, claims: claims as T & JWTPayload };
 }
 

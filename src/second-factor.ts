@@ -13,7 +13,9 @@ import {
   useTimeStep,
   type SecondFactorRecord,
 } from "./second-factor-store";
-import { newSessionId, nowSeconds } from "./session";
+import { randomToken } from "./random";
+import { newSessionId } from "./session";
+import { nowSeconds } from "./time";
 import { looksLikeRecoveryCode, matchingStep, normalizeRecoveryCode } from "./totp";
 
 /** How long the second-factor step may take. */
@@ -39,7 +41,7 @@ export interface PendingSignIn {
 }
 
 export const userKeyOf = (pending: PendingSignIn) => `${pending.prv}:${pending.usr.id}`;
-export const newDeviceKey = () => base64url.encode(crypto.getRandomValues(new Uint8Array(16)));
+export const newDeviceKey = () => randomToken(16);
 
 /** The user's second factor, if it is on. */
 export async function enabledSecondFactor(c: Context<AppEnv>, userKey: string): Promise<SecondFactorRecord | null> {

@@ -1,12 +1,13 @@
 import type { Context } from "hono";
-import { base64url } from "jose";
 import { authCookie } from "./cookies";
 import { describeDevice } from "./device";
 import type { AppEnv } from "./env";
 import type { Profile } from "./profile";
 import type { ProviderTokens } from "./providers/types";
 import { hashSecret, newSecret, refreshCookie } from "./refresh-cookie";
+import { randomToken } from "./random";
 import { seal } from "./seal";
+import { nowSeconds } from "./time";
 import { insertSession } from "./store";
 
 /** What the session cookie carries; short names keep the cookie small. */
@@ -43,8 +44,7 @@ export interface ProviderToken {
   expiresAt: number | null;
 }
 
-export const nowSeconds = () => Math.floor(Date.now() / 1000);
-export const newSessionId = () => base64url.encode(crypto.getRandomValues(new Uint8Array(16)));
+export const newSessionId = () => randomToken(16);
 
 export function toSession(claims: SessionClaims, expiresAt: number): Session {
   return {

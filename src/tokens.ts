@@ -1,6 +1,7 @@
 import { createLocalJWKSet, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import type { Keyring } from "./keys";
 import type { Session } from "./session";
+import { nowSeconds } from "./time";
 
 /** The identity assertion sent upstream lives this long: enough for one request. */
 export const ASSERTION_TTL = 60;
@@ -31,7 +32,7 @@ const identity = (session: Session): IdentityClaims => ({
 
 async function sign(keys: Keyring, claims: IdentityClaims, typ: string, issuer: string, audience: string, ttl: number): Promise<string> {
   const [key] = await keys.signingKeys();
-  const now = Math.floor(Date.now() / 1000);
+  const now = nowSeconds();
   return new SignJWT(claims)
     .setProtectedHeader({ alg: "EdDSA", kid: key!.kid, typ })
     .setIssuer(issuer)

@@ -6,6 +6,7 @@ import {
 } from "arctic";
 import { readLimited } from "../body";
 import { AuthError } from "../errors";
+import { nowSeconds } from "../time";
 import { withTimeout } from "../timeout";
 import type { ProviderTokens } from "./types";
 
@@ -63,7 +64,7 @@ export function parseTokens(provider: string, tokens: { data: object }, defaultL
   const refreshToken = typeof data.refresh_token === "string" && data.refresh_token.length <= 2048 ? data.refresh_token : null;
   return {
     accessToken,
-    accessTokenExpiresAt: expiresIn === null ? null : Math.floor(Date.now() / 1000) + Math.floor(expiresIn),
+    accessTokenExpiresAt: expiresIn === null ? null : nowSeconds() + Math.floor(expiresIn),
     refreshToken: refreshToken || null,
   };
 }

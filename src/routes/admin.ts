@@ -3,7 +3,7 @@ import { requireSession } from "../current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { endUserSessions } from "../revocations";
-import { nowSeconds } from "../session";
+import { nowSeconds } from "../time";
 import { listUserSessions } from "../store";
 import { describeSessions } from "./sessions";
 

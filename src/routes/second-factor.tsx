@@ -30,7 +30,8 @@ import {
   storeRecoveryCodes,
   useTimeStep,
 } from "../second-factor-store";
-import { nowSeconds, startSession, type Session } from "../session";
+import { startSession, type Session } from "../session";
+import { nowSeconds } from "../time";
 import { matchingStep, newRecoveryCodes, newTOTPKey, normalizeRecoveryCode, readableKey, totpURI } from "../totp";
 
 const invalidCode = "That code is not right (or was already used). Please try again.";

@@ -1,5 +1,5 @@
 import { Hono, type Context } from "hono";
-import { clearAuthCookie } from "../cookies";
+import { clearSessionCookies } from "../cookies";
 import { getSession, openSessionToken } from "../current-session";
 import type { AppEnv } from "../env";
 import { unauthenticated } from "../errors";
@@ -45,8 +45,7 @@ export const sessionRoutes = new Hono<AppEnv>()
         audit("signout", { sessionId: sid, user: sub }, c);
       }
     }
-    clearAuthCookie(c, "session");
-    clearAuthCookie(c, "refresh");
+    clearSessionCookies(c);
     if (prefersJSON(c.req.raw)) return c.json({ signedOut: true });
     const { basePath, allowedOrigins } = c.var.config;
     const target = c.req.query("redirect_to");

@@ -1,12 +1,12 @@
 import { Hono, type Context } from "hono";
-import { clearAuthCookie } from "../cookies";
+import { clearSessionCookies } from "../cookies";
 import { getSession, requireSession } from "../current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { DevicesPage } from "../pages/devices";
 import { prefersJSON, signInURL } from "../respond";
 import { endSession } from "../revocations";
-import { nowSeconds } from "../session";
+import { nowSeconds } from "../time";
 import { listUserSessions, type ActiveSession } from "../store";
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
@@ -46,8 +46,7 @@ export const sessionsRoutes = new Hono<AppEnv>()
     // Someone else's session looks exactly like one that does not exist.
     if (!ended) throw new AuthError(404, "session_not_found", "There is no such session among yours.");
     if (id === session.id) {
-      clearAuthCookie(c, "session");
-      clearAuthCookie(c, "refresh");
+      clearSessionCookies(c);
     }
     if (prefersJSON(c.req.raw)) return c.json({ revoked: id });
     const { basePath } = c.var.config;
