@@ -6,6 +6,9 @@ import type { SessionClaims } from "../../src/session";
 import { browse, call, countingD1, countingKV, Jar, LOCAL, sessionOf, sessionRow, signIn } from "./helpers";
 
 const json = { Accept: "application/json" };
+/** A D1 binding whose every statement fails, as during an outage. */
+const failing = () => Promise.reject(new Error("D1 down"));
+const brokenD1 = { prepare: () => ({ bind: () => ({ run: failing, first: failing, all: failing }) }) };
 let now = Date.now();
 
 function advance(seconds: number) {
@@ -60,8 +63,7 @@ describe("refresh records", () => {
   });
 
   it("a D1 failure at sign-in is a 503 and sets no cookie", async () => {
-    const broken = { prepare: () => ({ bind: () => ({ run: () => Promise.reject(new Error("D1 down")) }) }) };
-    const { response, jar } = await signIn("dev", { as: "No Store", vars: { DB: broken }, headers: json });
+    const { response, jar } = await signIn("dev", { as: "No Store", vars: { DB: brokenD1 }, headers: json });
     expect(response.status).toBe(503);
     expect(response.headers.get("Retry-After")).toBe("5");
     expect(await response.json()).toMatchObject({ error: "session_store_unavailable" });
@@ -169,8 +171,7 @@ describe("silent renewal", () => {
     const { jar, id } = await signedIn();
     const before = (await sessionRow(id))!;
     advance(901);
-    const broken = { prepare: () => ({ bind: () => ({ first: () => Promise.reject(new Error("D1 down")) }) }) };
-    const down = await browse(jar, "/auth/session", { headers: json }, { DB: broken });
+    const down = await browse(jar, "/auth/session", { headers: json }, { DB: brokenD1 });
     expect(down.status).toBe(503);
     expect(down.headers.get("Retry-After")).toBe("5");
     expect(setCookies(down)).toEqual([]);
@@ -181,8 +182,7 @@ describe("silent renewal", () => {
   it("keeps serving a still-valid cookie when renewal cannot reach D1", async () => {
     const { jar } = await signedIn();
     advance(800);
-    const broken = { prepare: () => ({ bind: () => ({ first: () => Promise.reject(new Error("D1 down")) }) }) };
-    const response = await browse(jar, "/auth/session", {}, { DB: broken });
+    const response = await browse(jar, "/auth/session", {}, { DB: brokenD1 });
     expect(response.status).toBe(200);
   });
 });
