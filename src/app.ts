@@ -1,6 +1,5 @@
 import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
-import { methodOverride } from "hono/method-override";
 import type { Config } from "./config";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
@@ -9,6 +8,8 @@ import { getKeyring } from "./keys";
 import { changesState, sameOriginOnly } from "./origins";
 import { proxy } from "./proxy";
 import { byIP, rateLimit } from "./rate-limit";
+import { refuseLargeBodies } from "./forms";
+import { browserSessionOnly } from "./scope";
 import { errorResponse, onError } from "./respond";
 import { adminRoutes } from "./routes/admin";
 import { callbackRoutes } from "./routes/callback";
@@ -62,6 +63,8 @@ export function buildApp(config: Config): Hono<AppEnv> {
     // Everything here is personal; nothing may be cached on the way.
     if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
   });
+  // Before anything reads a body: none past our form limit ever is.
+  auth.use(refuseLargeBodies);
   auth.use(sameOriginOnly);
   // Every state-changing request counts against the general per-IP limit;
   // reads (the session, forward auth, pages) grant nothing new and are not limited.
@@ -69,16 +72,14 @@ export function buildApp(config: Config): Hono<AppEnv> {
     if (changesState(c.req.method)) await rateLimit(c, "general", [byIP(c)]);
     await next();
   });
+  // Routes that act (security settings, sessions, tokens, administration):
+  // the browser's cookie session only, never a bearer credential.
+  for (const path of ["/security", "/2fa/setup", "/2fa/enable", "/2fa/disable", "/signout", "/sessions", "/sessions/*", "/token", "/admin/*"]) {
+    auth.use(path, browserSessionOnly);
+  }
   for (const routes of [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, secondFactorRoutes, devRoutes, internalRoutes]) {
     auth.route("/", routes);
   }
-  // Pages without scripts can only POST: `_method=DELETE` in a urlencoded
-  // form (what our pages send, and a body that cannot fail to parse)
-  // reaches the DELETE routes.
-  const override = methodOverride({ app });
-  app.use(`${basePath}/sessions/*`, (c, next) =>
-    c.req.header("Content-Type")?.startsWith("application/x-www-form-urlencoded") ? override(c, next) : next(),
-  );
   app.route(basePath, auth);
   app.get("/.well-known/jwks.json", serveJWKS);
 

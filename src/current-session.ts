@@ -10,7 +10,7 @@ import { isRevoked } from "./revocations";
 import { open, type Opened } from "./seal";
 import { toSession, type ProviderToken, type Session, type SessionClaims } from "./session";
 import { nowSeconds } from "./time";
-import { verifyAccessToken } from "./tokens";
+import { accessTokenAudience, verifyAccessToken } from "./tokens";
 
 type Presented = { token: string; from: "cookie" | "bearer" };
 
@@ -39,7 +39,8 @@ export const openSessionToken = (c: Context<AppEnv>) => openPresented(c, present
 const RENEW_WHEN_LEFT = 0.2;
 
 async function fromBearerJWT(c: Context<AppEnv>, token: string): Promise<Session | null> {
-  const claims = await verifyAccessToken(c.var.keys, token, c.var.origin);
+  const { origin, config } = c.var;
+  const claims = await verifyAccessToken(c.var.keys, token, origin, accessTokenAudience(origin, config.basePath));
   if (!claims || (await isRevoked(c.env.REVOCATIONS, claims.sid))) return null;
   return {
     id: claims.sid,
@@ -49,7 +50,6 @@ async function fromBearerJWT(c: Context<AppEnv>, token: string): Promise<Session
     remember: false,
     expiresAt: claims.exp!,
     providerToken: null,
-    viaToken: true,
   };
 }
 

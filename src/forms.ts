@@ -1,4 +1,4 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { readLimited } from "./body";
 import { AuthError } from "./errors";
 
@@ -7,6 +7,17 @@ const MAX_FORM_BYTES = 16 * 1024;
 
 const malformed = () => new AuthError(400, "bad_request", "The form could not be read.");
 const tooLarge = () => new AuthError(413, "form_too_large", "The form is too large.");
+
+/**
+ * Refuses a request whose declared body is over the form limit before
+ * anything reads it. Bodies without a length (chunked) are bounded where
+ * they are read, by `readForm`; nothing under the auth routes reads a body
+ * any other way.
+ */
+export const refuseLargeBodies: MiddlewareHandler = async (c, next) => {
+  if (Number(c.req.header("Content-Length") ?? 0) > MAX_FORM_BYTES) throw tooLarge();
+  await next();
+};
 
 /**
  * The string fields of a posted form (urlencoded or multipart). A body over

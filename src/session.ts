@@ -34,8 +34,6 @@ export interface Session {
   expiresAt: number;
   /** Null when the caller proved itself with a bearer JWT, which never carries the provider token. */
   providerToken: ProviderToken | null;
-  /** True when the caller presented a bearer JWT from `POST /auth/token` rather than the session itself. */
-  viaToken: boolean;
 }
 
 export interface ProviderToken {
@@ -55,7 +53,6 @@ export function toSession(claims: SessionClaims, expiresAt: number): Session {
     remember: claims.rem,
     expiresAt,
     providerToken: { accessToken: claims.pat, expiresAt: claims.pax },
-    viaToken: false,
   };
 }
 

@@ -7,7 +7,18 @@ import { nowSeconds } from "./time";
 export const ASSERTION_TTL = 60;
 /** Bearer tokens from `POST /auth/token`. */
 export const ACCESS_TOKEN_TTL = 900;
-const ACCESS_TOKEN_TYPE = "at+jwt";
+/**
+ * The two token kinds must never pass for each other, even in same-origin
+ * forward auth where the upstream's origin is the worker's own: explicit
+ * types (RFC 8725 §3.11) and audiences that cannot coincide — an
+ * assertion's audience is an origin, a bearer token's is the auth API's
+ * URL, which has a path.
+ */
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+export const ASSERTION_TYPE = "assertion+jwt";
+
+/** The `aud` of bearer tokens: the worker's auth API, e.g. `https://auth.example.com/auth`. */
+export const accessTokenAudience = (issuer: string, basePath: string) => `${issuer}${basePath}`;
 
 /** Identity claims shared by the assertion and bearer tokens. */
 export interface IdentityClaims extends JWTPayload {
@@ -48,12 +59,12 @@ async function sign(keys: Keyring, claims: IdentityClaims, typ: string, issuer: 
  * if someone reaches it around the worker.
  */
 export function signAssertion(keys: Keyring, session: Session, issuer: string, upstreamOrigin: string): Promise<string> {
-  return sign(keys, identity(session), "JWT", issuer, upstreamOrigin, ASSERTION_TTL);
+  return sign(keys, identity(session), ASSERTION_TYPE, issuer, upstreamOrigin, ASSERTION_TTL);
 }
 
-/** A short-lived bearer token for APIs; its audience is the worker itself. */
-export function issueAccessToken(keys: Keyring, session: Session, issuer: string): Promise<string> {
-  return sign(keys, identity(session), ACCESS_TOKEN_TYPE, issuer, issuer, ACCESS_TOKEN_TTL);
+/** A short-lived bearer token for APIs; its audience is the worker's auth API (`accessTokenAudience`). */
+export function issueAccessToken(keys: Keyring, session: Session, issuer: string, audience: string): Promise<string> {
+  return sign(keys, identity(session), ACCESS_TOKEN_TYPE, issuer, audience, ACCESS_TOKEN_TTL);
 }
 
 /** The public keys as a JSON Web Key Set. */
@@ -68,7 +79,7 @@ const verifiers = new WeakMap<Keyring, Promise<ReturnType<typeof createLocalJWKS
  * issuer and audience, the access-token type (so an upstream assertion
  * cannot be replayed as one), not expired. Anything else is null.
  */
-export async function verifyAccessToken(keys: Keyring, token: string, issuer: string): Promise<IdentityClaims | null> {
+export async function verifyAccessToken(keys: Keyring, token: string, issuer: string, audience: string): Promise<IdentityClaims | null> {
   let verifier = verifiers.get(keys);
   if (!verifier) {
     verifier = jwks(keys).then((set) => createLocalJWKSet(set));
@@ -79,7 +90,7 @@ export async function verifyAccessToken(keys: Keyring, token: string, issuer: st
       algorithms: ["EdDSA"],
       typ: ACCESS_TOKEN_TYPE,
       issuer,
-      audience: issuer,
+      audience,
       requiredClaims: ["exp", "sub", "sid"],
     });
     return payload;

@@ -3,6 +3,7 @@ import { clearSessionCookies } from "../cookies";
 import { getSession, requireSession } from "../current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
+import { readForm } from "../forms";
 import { DevicesPage } from "../pages/devices";
 import { prefersJSON, signInURL } from "../respond";
 import { endSession } from "../revocations";
@@ -36,19 +37,28 @@ async function devices(c: Context<AppEnv>) {
   return c.html(<DevicesPage basePath={basePath} sessions={sessions} />);
 }
 
+async function endDevice(c: Context<AppEnv>) {
+  const session = await requireSession(c);
+  const id = c.req.param("id") ?? "";
+  const ended = await endSession(c, id, { kind: "device", by: session.userKey, owner: session.userKey });
+  // Someone else's session looks exactly like one that does not exist.
+  if (!ended) throw new AuthError(404, "session_not_found", "There is no such session among yours.");
+  if (id === session.id) {
+    clearSessionCookies(c);
+  }
+  if (prefersJSON(c.req.raw)) return c.json({ revoked: id });
+  const { basePath } = c.var.config;
+  return c.redirect(id === session.id ? `${basePath}/signin` : `${basePath}/sessions`, 303);
+}
+
 /** "Your devices": list your sessions, end any of them. */
 export const sessionsRoutes = new Hono<AppEnv>()
   .get("/sessions", devices)
-  .delete("/sessions/:id", async (c) => {
-    const session = await requireSession(c);
-    const id = c.req.param("id");
-    const ended = await endSession(c, id, { kind: "device", by: session.userKey, owner: session.userKey });
-    // Someone else's session looks exactly like one that does not exist.
-    if (!ended) throw new AuthError(404, "session_not_found", "There is no such session among yours.");
-    if (id === session.id) {
-      clearSessionCookies(c);
-    }
-    if (prefersJSON(c.req.raw)) return c.json({ revoked: id });
-    const { basePath } = c.var.config;
-    return c.redirect(id === session.id ? `${basePath}/signin` : `${basePath}/sessions`, 303);
+  .delete("/sessions/:id", endDevice)
+  // Pages without scripts can only POST: the devices page sends
+  // `_method=DELETE`, read (bounded) only once the origin check has passed.
+  .post("/sessions/:id", async (c) => {
+    const { _method: method } = await readForm(c);
+    if (method?.toUpperCase() !== "DELETE") throw new AuthError(405, "method_not_allowed", "To end a session, send DELETE (or a form with _method=DELETE).");
+    return endDevice(c);
   });

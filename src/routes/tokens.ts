@@ -1,9 +1,8 @@
 import { Hono, type Context } from "hono";
 import { requireSession } from "../current-session";
 import type { AppEnv } from "../env";
-import { AuthError } from "../errors";
 import { byIP, rateLimit } from "../rate-limit";
-import { ACCESS_TOKEN_TTL, issueAccessToken, jwks } from "../tokens";
+import { ACCESS_TOKEN_TTL, accessTokenAudience, issueAccessToken, jwks } from "../tokens";
 
 /** The public keys for bearer tokens and the upstream assertion, as a JWKS. */
 export async function serveJWKS(c: Context<AppEnv>) {
@@ -15,10 +14,9 @@ export async function serveJWKS(c: Context<AppEnv>) {
 export const tokenRoutes = new Hono<AppEnv>()
   .post("/token", async (c) => {
     const session = await requireSession(c);
-    // A token minted from a token could outlive the session's own limits, which only the session cookie enforces.
-    if (session.viaToken) throw new AuthError(403, "token_from_token", "A bearer token cannot be exchanged for another; use the session.");
     await rateLimit(c, "token", [byIP(c), `user:${session.userKey}`]);
-    const accessToken = await issueAccessToken(c.var.keys, session, c.var.origin);
+    const { origin, config } = c.var;
+    const accessToken = await issueAccessToken(c.var.keys, session, origin, accessTokenAudience(origin, config.basePath));
     return c.json({ access_token: accessToken, token_type: "Bearer", expires_in: ACCESS_TOKEN_TTL });
   })
   .get("/jwks.json", serveJWKS);

@@ -18,7 +18,7 @@ describe("POST /auth/token", () => {
     expect(body.expires_in).toBe(900);
     expect(decodeProtectedHeader(body.access_token)).toMatchObject({ alg: "EdDSA", typ: "at+jwt" });
     const jwks = createLocalJWKSet(await (await call("/auth/jwks.json")).json());
-    const { payload } = await jwtVerify(body.access_token, jwks, { issuer: LOCAL, audience: LOCAL });
+    const { payload } = await jwtVerify(body.access_token, jwks, { issuer: LOCAL, audience: `${LOCAL}/auth`, typ: "at+jwt" });
     expect(payload).toMatchObject({ sub: "dev:token-holder", login: "token-holder", provider: "dev" });
     expect(payload.exp! - payload.iat!).toBe(900);
     expect(JSON.stringify(payload)).not.toMatch(/dev\.ey/); // never the provider's token
@@ -37,11 +37,12 @@ describe("POST /auth/token", () => {
     expect((await call("/auth/session", { headers: { Authorization: `Bearer ${body.access_token}` } })).status).toBe(401);
   });
 
-  it("lets a bearer caller sign its session out", async () => {
+  it("cannot sign its session out: bearer credentials identify, they never act", async () => {
     const { jar, body } = await tokenFor("Bearer Signout");
     const out = await call("/auth/signout", { method: "POST", headers: { Authorization: `Bearer ${body.access_token}`, ...json } });
-    expect(out.status).toBe(200);
-    expect((await browse(jar, "/auth/session")).status).toBe(401);
+    expect(out.status).toBe(403);
+    expect(out.headers.get("WWW-Authenticate")).toBe('Bearer error="insufficient_scope"');
+    expect((await browse(jar, "/auth/session")).status).toBe(200);
   });
 
   it("needs a session, and will not trade a token for a token", async () => {
