@@ -93,4 +93,71 @@ describe("request hardening", () => {
     });
     expect(response.status).toBe(413);
   });
+
+  describe("no body is read past 16 KiB anywhere", () => {
+    /** A 1 MiB urlencoded body that counts how much of it the worker pulls. */
+    function countedBody() {
+      const chunk = new TextEncoder().encode(`_method=DELETE&pad=${"a".repeat(16 * 1024)}`);
+      const pulled = { bytes: 0 };
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent >= 64) return controller.close();
+          sent++;
+          pulled.bytes += chunk.byteLength;
+          controller.enqueue(chunk);
+        },
+      });
+      return { stream, pulled };
+    }
+    const form = { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" };
+
+    it("a cross-site urlencoded POST to /auth/sessions/x is refused without reading its body", async () => {
+      const { jar } = await signIn("dev", { as: "Body Victim" });
+      const { stream, pulled } = countedBody();
+      const response = await call("/auth/sessions/x", {
+        method: "POST",
+        headers: { ...form, Origin: "https://evil.example", Cookie: jar.header },
+        body: stream,
+      });
+      expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({ error: "cross_site_request" });
+      // The stream's first chunk may be buffered by the runtime; nothing past it is parsed.
+      expect(pulled.bytes).toBeLessThanOrEqual(2 * 16 * 1024 + 64);
+    });
+
+    it("a same-origin chunked POST is read only up to the limit, then 413", async () => {
+      const { jar } = await signIn("dev", { as: "Body Owner" });
+      const { stream, pulled } = countedBody();
+      const response = await call("/auth/sessions/x", { method: "POST", headers: { ...form, Origin: LOCAL, Cookie: jar.header }, body: stream });
+      expect(response.status).toBe(413);
+      expect(await response.json()).toMatchObject({ error: "form_too_large" });
+      expect(pulled.bytes).toBeLessThanOrEqual(3 * 16 * 1024 + 64);
+    });
+
+    it("a declared Content-Length over the limit is refused before anything is read, on every auth route", async () => {
+      for (const path of ["/auth/sessions/x", "/auth/signout", "/auth/token", "/auth/2fa/verify", "/auth/nowhere"]) {
+        const { stream, pulled } = countedBody();
+        const response = await call(path, {
+          method: "POST",
+          headers: { ...form, Origin: LOCAL, "Content-Length": String(64 * 1024 * 1024) },
+          body: stream,
+        });
+        expect(response.status, path).toBe(413);
+        expect(pulled.bytes, path).toBeLessThanOrEqual(2 * 16 * 1024 + 64);
+      }
+    });
+
+    it("the devices form still ends a session through POST with _method=DELETE, and nothing else is taken for DELETE", async () => {
+      const laptop = await signIn("dev", { as: "Form Owner" });
+      const phone = await signIn("dev", { as: "Form Owner" });
+      const phoneId = (await (await call("/auth/session", { headers: { Cookie: phone.jar.header } })).json<{ sessionId: string }>()).sessionId;
+      const post = (body: string) =>
+        call(`/auth/sessions/${phoneId}`, { method: "POST", headers: { ...form, Origin: LOCAL, Cookie: laptop.jar.header }, body });
+      expect((await post("_method=PUT")).status).toBe(405);
+      expect((await call("/auth/session", { headers: { Cookie: phone.jar.header } })).status).toBe(200);
+      expect((await post("_method=DELETE")).status).toBe(200);
+      expect((await call("/auth/session", { headers: { Cookie: phone.jar.header } })).status).toBe(401);
+    });
+  });
 });
