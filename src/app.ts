@@ -5,6 +5,7 @@ import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
 import { securityHeaders } from "./headers";
 import { getKeyring } from "./keys";
+import { noStoreWithOurCookies } from "./cookies";
 import { changesState, sameOriginOnly } from "./origins";
 import { proxy } from "./proxy";
 import { byIP, rateLimit } from "./rate-limit";
@@ -42,6 +43,7 @@ export function buildApp(config: Config): Hono<AppEnv> {
     c.set("origin", config.authOrigin ?? requestOrigin(c.req.url));
     await next();
   });
+  app.use(noStoreWithOurCookies);
   // Our own responses get our security headers; proxied ones keep the upstream's.
   const secure = securityHeaders(config);
   app.use((c, next) => (upstream && !isAuthPath(c.req.path) && c.req.path !== "/.well-known/jwks.json" ? next() : secure(c, next)));

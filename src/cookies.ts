@@ -1,4 +1,4 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { generateCookie, getCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
 import type { AppEnv } from "./env";
@@ -13,6 +13,42 @@ const NAMES: Record<CookieKind, string> = {
   verify: "auth.verify",
   /** "Remember this device" for the second factor. */
   device: "auth.device",
+};
+
+const OUR_NAMES = new Set(Object.values(NAMES));
+
+/**
+ * True for any spelling of one of our cookies' names: with or without a
+ * `__Host-`/`__Secure-` prefix, in any case (some servers and proxies fold
+ * case), so none can be smuggled in or out under a variant.
+ */
+export function isOurCookieName(name: string): boolean {
+  return OUR_NAMES.has(name.trim().toLowerCase().replace(/^__(host|secure)-/, ""));
+}
+
+/** The cookie name of a `Set-Cookie` value. */
+const setCookieName = (header: string) => header.slice(0, header.indexOf("=") >>> 0);
+
+/**
+ * Drops the `Set-Cookie` headers that would write one of our cookies: an
+ * upstream must not be able to set, fix or clear a session.
+ */
+export function dropOurSetCookies(headers: Headers): void {
+  const cookies = headers.getSetCookie();
+  if (!cookies.some((cookie) => isOurCookieName(setCookieName(cookie)))) return;
+  headers.delete("Set-Cookie");
+  for (const cookie of cookies) if (!isOurCookieName(setCookieName(cookie))) headers.append("Set-Cookie", cookie);
+}
+
+/**
+ * A response that sets one of our cookies is personal: no shared cache may
+ * keep it, whatever the upstream or a route said about caching.
+ */
+export const noStoreWithOurCookies: MiddlewareHandler = async (c, next) => {
+  await next();
+  if (c.res.headers.getSetCookie().some((cookie) => isOurCookieName(setCookieName(cookie)))) {
+    c.res.headers.set("Cache-Control", "private, no-store");
+  }
 };
 
 /** Browsers drop larger cookies silently; we refuse them loudly instead. */

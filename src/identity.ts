@@ -4,13 +4,23 @@ import type { Session } from "./session";
 import { signAssertion } from "./tokens";
 
 /**
- * Headers a client might send to impersonate someone to an upstream that
- * trusts identity headers. They are removed before ours are added.
+ * Header families an upstream may take as identity or as where the request
+ * came from: oauth2-proxy's `X-Auth-*`, `X-Forwarded-*` (user, email,
+ * host, prefix, for…), Authelia/Authentik's `Remote-*`, Apache's
+ * `X-Remote-*`, Grafana's `X-Webauth-*`, RFC 7239 `Forwarded`, IIS and
+ * Symfony's `X-Original-*`/`X-Rewrite-*`, and the client-address headers.
+ * Whole families go, not a list of known names: the next framework's
+ * favourite spelling is in the family too.
  */
-const SPOOFABLE = /^(x-auth-|x-forwarded-(user|email|preferred-username|groups|access-token)$|x-(remote-)?user$|x-email$|remote-user$)/i;
+const SPOOFABLE = /^(x-auth-|x-forwarded-|remote-|x-remote-|x-webauth-|x-original-|x-rewrite-|forwarded$|true-client-ip$|x-real-ip$|x-user$|x-email$)/;
 
+/**
+ * Removes every such header the client sent. WSGI and CGI servers merge
+ * `_` into `-` (`X_Auth_Request_Email` arrives as `HTTP_X_AUTH_REQUEST_EMAIL`),
+ * so underscores are read as dashes; case never matters.
+ */
 export function stripIdentityHeaders(headers: Headers): void {
-  for (const name of [...headers.keys()]) if (SPOOFABLE.test(name)) headers.delete(name);
+  for (const name of [...headers.keys()]) if (SPOOFABLE.test(name.toLowerCase().replaceAll("_", "-"))) headers.delete(name);
 }
 
 const printable = (value: string | null) => (value !== null && /^[\x20-\x7e]+$/.test(value) ? value : null);

@@ -1,22 +1,21 @@
 import type { Context } from "hono";
-import { cookieName, type CookieKind } from "./cookies";
+import type { StatusCode } from "hono/utils/http-status";
+import { dropOurSetCookies, isOurCookieName } from "./cookies";
 import { getProviderToken, getSession } from "./current-session";
 import type { AppEnv } from "./env";
 import { AuthError, unauthenticated } from "./errors";
 import { identityHeaders, stripIdentityHeaders } from "./identity";
 import { prefersJSON, signInURL } from "./respond";
 
-const OUR_COOKIES: CookieKind[] = ["session", "refresh", "flow", "verify", "device"];
 // Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection, not to the request.
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
 
 /** The client's Cookie header without our cookies: the upstream has no business with them. */
-function upstreamCookies(c: Context<AppEnv>, header: string): string | null {
-  const ours = new Set(OUR_COOKIES.map((kind) => cookieName(c, kind)));
+function upstreamCookies(header: string): string | null {
   const kept = header
     .split(";")
     .map((pair) => pair.trim())
-    .filter((pair) => pair && !ours.has(pair.slice(0, pair.indexOf("=") >>> 0).trim()));
+    .filter((pair) => pair && !isOurCookieName(pair.slice(0, pair.indexOf("=") >>> 0)));
   return kept.length ? kept.join("; ") : null;
 }
 
@@ -44,16 +43,20 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   stripIdentityHeaders(headers);
   // A bearer credential of ours proves identity to us, not to the upstream.
   if (/^Bearer\s/i.test(headers.get("Authorization") ?? "")) headers.delete("Authorization");
-  const cookies = upstreamCookies(c, headers.get("Cookie") ?? "");
+  const cookies = upstreamCookies(headers.get("Cookie") ?? "");
   if (cookies) headers.set("Cookie", cookies);
   else headers.delete("Cookie");
   for (const [name, value] of Object.entries(await identityHeaders(c, session, upstream.origin))) headers.set(name, value);
   const providerToken = config.passAccessToken ? await getProviderToken(c) : null;
   if (providerToken) headers.set("X-Forwarded-Access-Token", providerToken.accessToken);
+  // Every forwarding header the client sent is gone; these are ours.
   headers.set("X-Forwarded-Host", url.host);
   headers.set("X-Forwarded-Proto", url.protocol.slice(0, -1));
   const ip = c.req.header("CF-Connecting-IP");
-  if (ip) headers.set("X-Forwarded-For", ip);
+  if (ip) {
+    headers.set("X-Forwarded-For", ip);
+    headers.set("X-Real-IP", ip);
+  }
 
   const hasBody = c.req.method !== "GET" && c.req.method !== "HEAD";
   let response: Response;
@@ -67,6 +70,8 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   } catch {
     throw new AuthError(502, "upstream_unavailable", "The application behind this sign-in could not be reached.");
   }
+  const answer = new Headers(response.headers);
+  dropOurSetCookies(answer);
   // Through Hono's context so cookies set by a renewal on the way join the upstream's own.
-  return c.newResponse(response.body, response);
+  return c.newResponse(response.body, { status: response.status as StatusCode, headers: answer });
 }

@@ -334,6 +334,27 @@ export async function startStandIn(port = 0): Promise<StandIn> {
       }
       return res.end();
     }
+    if (path === "/cacheable") {
+      res.writeHead(200, { "Content-Type": "text/plain", "Cache-Control": "public, max-age=3600" });
+      return res.end("the same for everyone");
+    }
+    if (path === "/our-cookies") {
+      // An upstream (compromised, or just careless) writing the worker's cookies.
+      res.writeHead(200, {
+        "Content-Type": "text/plain",
+        "Set-Cookie": [
+          "auth.session=planted; Path=/",
+          "__Host-auth.session=planted; Path=/; Secure",
+          "__Secure-auth.refresh=planted; Path=/; Secure",
+          "AUTH.Refresh=planted; Path=/",
+          "__host-auth.flow=planted; Path=/; Secure",
+          "auth.verify=; Max-Age=0; Path=/",
+          "auth.device=planted; Path=/",
+          "upstream_ok=1; Path=/",
+        ],
+      });
+      return res.end("cookies");
+    }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     res.writeHead(path === "/created" ? 201 : 200, {

@@ -137,4 +137,96 @@ describe("proxy mode (UPSTREAM_URL)", () => {
       .sign(privateKey);
     await expect(jwtVerify(forged, jwks, { issuer: LOCAL, audience: upstreamOrigin })).rejects.toThrow(/signature/);
   });
+
+  it("strips whole families of identity and forwarding headers, in any spelling, and sets the forwarding headers itself", async () => {
+    const jar = await signedIn();
+    const forged = {
+      X_Auth_Request_Email: "admin@example.com",
+      X_Auth_Request_User: "github:1",
+      "x-AUTH-request-groups": "admins",
+      "Remote-Groups": "admins",
+      "Remote-Email": "admin@example.com",
+      "Remote-Name": "Admin",
+      Remote_User: "admin",
+      "X-Remote-Email": "admin@example.com",
+      "X-Remote-User": "admin",
+      "X-Webauth-User": "admin",
+      "X-Forwarded-Login": "admin",
+      "X-Forwarded-Prefix": "/admin",
+      X_Forwarded_Host: "evil.example",
+      "X-Forwarded-For": "10.0.0.1",
+      Forwarded: "for=10.0.0.1;host=evil.example",
+      "X-Original-URL": "/admin",
+      "X-Original-Host": "evil.example",
+      "X-Rewrite-URL": "/admin",
+      "True-Client-IP": "10.0.0.1",
+      "X-Real-IP": "10.0.0.1",
+      "X-Custom": "kept",
+      "X-Authorization-Hint": "kept too",
+    };
+    const response = await browse(jar, "/whoami", { headers: { ...forged, "CF-Connecting-IP": "203.0.113.7" } }, proxyVars);
+    const echo = await response.json<Echo>();
+    const received = Object.keys(echo.headers);
+    for (const name of Object.keys(forged)) {
+      const spelled = name.toLowerCase();
+      if (spelled.startsWith("x-custom") || spelled.startsWith("x-authorization")) continue;
+      // Ours replace some of them; none may carry the client's value.
+      if (received.includes(spelled)) expect(echo.headers[spelled], name).not.toBe(forged[name as keyof typeof forged]);
+    }
+    for (const name of ["x_auth_request_email", "remote-groups", "remote-email", "remote-name", "remote_user", "x-remote-email", "x-webauth-user", "x-forwarded-login", "x-forwarded-prefix", "x_forwarded_host", "forwarded", "x-original-url", "x-original-host", "x-rewrite-url", "true-client-ip", "x-auth-request-groups"]) {
+      expect(echo.headers[name], name).toBeUndefined();
+    }
+    expect(echo.headers["x-auth-request-email"]).toBe("proxied@example.com");
+    expect(echo.headers["x-forwarded-host"]).toBe("localhost:8787");
+    expect(echo.headers["x-forwarded-for"]).toBe("203.0.113.7");
+    expect(echo.headers["x-real-ip"]).toBe("203.0.113.7");
+    expect(echo.headers["x-custom"]).toBe("kept");
+    expect(echo.headers["x-authorization-hint"]).toBe("kept too");
+  });
+
+  it("drops an upstream's Set-Cookie for any spelling of our cookies, and keeps its own", async () => {
+    const jar = await signedIn();
+    const before = jar.get("auth.session");
+    const response = await browse(jar, "/our-cookies", {}, proxyVars);
+    expect(response.status).toBe(200);
+    expect(response.headers.getSetCookie()).toEqual(["upstream_ok=1; Path=/"]);
+    expect(jar.get("auth.session")).toBe(before);
+    expect((await browse(jar, "/auth/session", {}, proxyVars)).status).toBe(200);
+  });
+});
+
+describe("responses that carry our cookies", () => {
+  it("are never cacheable, even when the upstream said public", async () => {
+    const vars = { ...proxyVars, ACCESS_TTL: "60" };
+    const jar = await signedIn(vars);
+    const fresh = await browse(jar, "/cacheable", {}, vars);
+    expect(fresh.headers.get("Cache-Control")).toBe("public, max-age=3600");
+    expect(fresh.headers.getSetCookie()).toEqual([]);
+    // Past its ACCESS_TTL the session cookie is renewed on the proxied request itself.
+    const realNow = Date.now;
+    Date.now = () => realNow() + 61_000;
+    try {
+      const renewed = await browse(jar, "/cacheable", {}, vars);
+      expect(renewed.status).toBe(200);
+      expect(renewed.headers.getSetCookie().map((cookie) => cookie.split("=")[0])).toEqual(["auth.refresh", "auth.session"]);
+      expect(renewed.headers.get("Cache-Control")).toBe("private, no-store");
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  it("the signed-in home page that renews is private too", async () => {
+    const vars = { ACCESS_TTL: "60" };
+    const { jar } = await signIn("dev", { as: "Home Renewal", vars });
+    const realNow = Date.now;
+    Date.now = () => realNow() + 61_000;
+    try {
+      const home = await browse(jar, "/", {}, vars);
+      expect(home.status).toBe(200);
+      expect(home.headers.getSetCookie().length).toBe(2);
+      expect(home.headers.get("Cache-Control")).toBe("private, no-store");
+    } finally {
+      Date.now = realNow;
+    }
+  });
 });
