@@ -3,6 +3,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./chromium";
 import { startDevServer, type DevServer } from "./dev-server";
+import { readmeBlock, runSnippet } from "./readme";
 import { echoApp, startNginx, type Running } from "./servers";
 
 let worker: DevServer;
@@ -52,6 +53,25 @@ describe("nginx auth_request in front of an application (examples/nginx.conf)", 
     const jwks = createRemoteJWKSet(new URL(`${nginx.url}/auth/jwks.json`));
     const { payload } = await jwtVerify(request.headers["x-auth-assertion"]!, jwks, { issuer: nginx.url, audience: nginx.url });
     expect(payload.sub).toBe("dev:nginx-user");
+    await context.close();
+  });
+
+  it("the README's upstream check accepts the assertion and refuses a bearer token, though both come from one origin", async () => {
+    const context = await browser.newContext();
+    const page = await signInThroughNginx(context, "/readme");
+    const assertion = (await seen(page)).headers["x-auth-assertion"]!;
+    const minted = await context.request.post(`${nginx.url}/auth/token`, { headers: { Origin: nginx.url } });
+    expect(minted.status()).toBe(200);
+    const { access_token: bearer } = await minted.json();
+    const snippet = readmeBlock("js", "X-Auth-Assertion");
+    const addresses = {
+      "https://auth.example.com/.well-known/jwks.json": `${worker.url}/.well-known/jwks.json`,
+      "https://auth.example.com": nginx.url,
+      "https://internal.example.com": nginx.url,
+    };
+    const check = (token: string) => runSnippet<{ sub: string }>(snippet, addresses, "payload", { headers: new Headers({ "X-Auth-Assertion": token }) });
+    expect((await check(assertion)).sub).toBe("dev:nginx-user");
+    await expect(check(bearer)).rejects.toThrow();
     await context.close();
   });
 

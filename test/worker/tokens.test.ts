@@ -66,4 +66,17 @@ describe("POST /auth/token", () => {
     const assertion = verify.headers.get("X-Auth-Assertion")!;
     expect((await call("/auth/session", { headers: { Authorization: `Bearer ${assertion}` } })).status).toBe(401);
   });
+
+  it("a bearer token never passes the upstream's assertion check, even in same-origin forward auth", async () => {
+    const { jar, body } = await tokenFor("Confused Deputy");
+    const jwks = createLocalJWKSet(await (await call("/auth/jwks.json")).json());
+    // The assertion for an app served on the worker's own origin: audience = that origin.
+    const assertion = (await browse(jar, "/auth/verify")).headers.get("X-Auth-Assertion")!;
+    const check = { issuer: LOCAL, audience: LOCAL, typ: "assertion+jwt", algorithms: ["EdDSA"], maxTokenAge: "60s" };
+    expect((await jwtVerify(assertion, jwks, check)).payload.sub).toBe("dev:confused-deputy");
+    await expect(jwtVerify(body.access_token, jwks, check)).rejects.toThrow();
+    // Neither check alone is what keeps them apart: the audiences differ too.
+    await expect(jwtVerify(body.access_token, jwks, { issuer: LOCAL, audience: LOCAL })).rejects.toThrow(/aud/);
+    expect(decodeProtectedHeader(assertion).typ).toBe("assertion+jwt");
+  });
 });
