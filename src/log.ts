@@ -20,6 +20,7 @@ export type AuditEvent =
   | "second_factor_disabled"
   | "second_factor_success"
   | "second_factor_failed"
+  | "second_factor_locked"
   | "key_not_found"
   | "config_invalid"
   | "error";

@@ -13,6 +13,12 @@ export interface SecondFactorRecord {
   last_step: number;
   device_key: string;
   created_at: number;
+  /** Codes counted as wrong since the last right one (migrations/0003_second_factor_failures.sql). */
+  failures: number;
+  /** No code is checked before this (epoch seconds). */
+  blocked_until: number;
+  /** The failures that preceded the latest right code, for the Security page. */
+  failures_before_success: number;
 }
 
 export function findSecondFactor(db: D1Database, userKey: string): Promise<SecondFactorRecord | null> {
@@ -88,6 +94,52 @@ export async function deleteSecondFactor(db: D1Database, userKey: string): Promi
 /** Forgets every remembered device of the user. */
 export async function rotateDeviceKey(db: D1Database, userKey: string, deviceKey: string): Promise<void> {
   await run(() => db.prepare("UPDATE second_factors SET device_key = ?2 WHERE user_key = ?1").bind(userKey, deviceKey).run());
+}
+
+/** How long each counted failure blocks the next code. */
+export interface BackOff {
+  /** From this many failures in a row, the next code waits 2^(failures - waitAfter) seconds… */
+  waitAfter: number;
+  /** …but no longer than this… */
+  maxWait: number;
+  /** …until this many, from which each failure locks the second factor… */
+  lockAfter: number;
+  /** …for this many seconds. */
+  lockFor: number;
+}
+
+/**
+ * Claims the right to check one code, counted as a failure (and blocking
+ * the next one as a failure would) until `succeedCodeCheck` says otherwise:
+ * racing attempts are counted, and a check cut short counts against the
+ * guesser. Null: the user is blocked until some later time.
+ */
+export function claimCodeCheck(db: D1Database, userKey: string, now: number, backOff: BackOff): Promise<{ failures: number; blocked_until: number } | null> {
+  return run(() =>
+    db
+      .prepare(
+        `UPDATE second_factors
+            SET failures = failures + 1,
+                blocked_until = ?2 + CASE
+                  WHEN failures + 1 >= ?5 THEN ?6
+                  WHEN failures + 1 >= ?3 THEN min(1 << (failures + 1 - ?3), ?4)
+                  ELSE 0 END
+          WHERE user_key = ?1 AND enabled_at IS NOT NULL AND blocked_until <= ?2
+          RETURNING failures, blocked_until`,
+      )
+      .bind(userKey, now, backOff.waitAfter, backOff.maxWait, backOff.lockAfter, backOff.lockFor)
+      .first<{ failures: number; blocked_until: number }>(),
+  );
+}
+
+/** The claimed code was right: it was no failure, and the ones before it no longer count towards a wait. */
+export async function succeedCodeCheck(db: D1Database, userKey: string): Promise<void> {
+  await run(() =>
+    db
+      .prepare("UPDATE second_factors SET failures_before_success = max(failures - 1, 0), failures = 0, blocked_until = 0 WHERE user_key = ?1")
+      .bind(userKey)
+      .run(),
+  );
 }
 
 /**

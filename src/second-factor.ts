@@ -2,15 +2,19 @@ import type { Context } from "hono";
 import { base64url } from "jose";
 import { clearAuthCookie, readAuthCookie, setAuthCookie } from "./cookies";
 import type { AppEnv } from "./env";
+import { audit } from "./log";
 import type { Profile } from "./profile";
 import type { ProviderTokens } from "./providers/types";
 import { open, seal } from "./seal";
 import {
   claimAttempt,
+  claimCodeCheck,
   completePendingSignIn,
   findSecondFactor,
+  succeedCodeCheck,
   useRecoveryCode,
   useTimeStep,
+  type BackOff,
   type SecondFactorRecord,
 } from "./second-factor-store";
 import { randomToken } from "./random";
@@ -22,6 +26,14 @@ import { looksLikeRecoveryCode, matchingStep, normalizeRecoveryCode } from "./to
 export const PENDING_TTL = 300;
 /** Attempts per pending sign-in, right or wrong, before it is void. */
 export const MAX_ATTEMPTS = 5;
+/**
+ * Wrong codes in a row, per user, whichever pending sign-in or form they
+ * came through: from the fifth, the next code waits 1, 2, 4 … up to 300
+ * seconds; from the twentieth, each locks the second factor for 15 minutes.
+ * The five attempts of a pending sign-in alone would let someone holding
+ * the first factor start sign-ins and guess forever.
+ */
+const BACK_OFF: BackOff = { waitAfter: 5, maxWait: 300, lockAfter: 20, lockFor: 15 * 60 };
 /** "Remember this device". */
 const REMEMBER_DEVICE_TTL = 30 * 86_400;
 
@@ -48,6 +60,12 @@ export async function enabledSecondFactor(c: Context<AppEnv>, userKey: string): 
   const record = await findSecondFactor(c.env.DB, userKey);
   return record?.enabled_at ? record : null;
 }
+
+/**
+ * Wrong codes since the user last signed in with their second factor: those
+ * that came before that right code, and those since.
+ */
+export const failedAttemptsSinceSignIn = (record: SecondFactorRecord) => record.failures_before_success + record.failures;
 
 /** The TOTP key of a record. */
 export async function totpKey(c: Context<AppEnv>, record: SecondFactorRecord): Promise<Uint8Array | null> {
@@ -96,23 +114,94 @@ export async function readPendingSignIn(c: Context<AppEnv>): Promise<PendingSign
   return opened.status === "valid" ? opened.claims : null;
 }
 
-/** Counts one attempt at the pending sign-in; false once it is void. */
-export const claimPendingAttempt = (c: Context<AppEnv>, pending: PendingSignIn) =>
-  claimAttempt(c.env.DB, pending.pid, nowSeconds() + PENDING_TTL, MAX_ATTEMPTS);
-
 /** The verify cookie is spent: it can never complete a sign-in again. */
 export async function finishPendingSignIn(c: Context<AppEnv>, pending: PendingSignIn): Promise<void> {
   await completePendingSignIn(c.env.DB, pending.pid, MAX_ATTEMPTS);
   clearAuthCookie(c, "verify");
 }
 
+/** What came of a code given for an enabled second factor. */
+export type CodeCheck =
+  | { status: "valid"; method: "totp" | "recovery" }
+  | { status: "invalid" }
+  /** Too many wrong codes lately: refused without looking at the code. */
+  | { status: "blocked"; retryAfter: number };
+
+/** The same for a pending sign-in, which is void once its attempts are spent or the second factor was turned off. */
+export type SignInCheck =
+  | Exclude<CodeCheck, { status: "valid" }>
+  | { status: "valid"; method: "totp" | "recovery"; deviceKey: string }
+  | { status: "void" };
+
 /**
- * Checks a code against the user's second factor: a TOTP code (each usable
- * once: its time step is recorded with one conditional statement) or a
- * recovery code (spent with one conditional delete). Returns which kind
- * matched, or null.
+ * Checks a code given to complete a pending sign-in. The user's back-off
+ * comes first, so a blocked attempt spends none of the pending sign-in's
+ * five.
  */
-export async function checkCode(c: Context<AppEnv>, record: SecondFactorRecord, input: string): Promise<"totp" | "recovery" | null> {
+export async function checkSignInCode(c: Context<AppEnv>, pending: PendingSignIn, input: string): Promise<SignInCheck> {
+  const userKey = userKeyOf(pending);
+  const record = await enabledSecondFactor(c, userKey);
+  if (!record) {
+    audit("second_factor_failed", { user: userKey, reason: "second_factor_off" }, c);
+    return { status: "void" };
+  }
+  const claim = await claimCheck(c, userKey, "signin");
+  if (claim.status === "blocked") return claim;
+  if (!(await claimAttempt(c.env.DB, pending.pid, nowSeconds() + PENDING_TTL, MAX_ATTEMPTS))) {
+    // The claim stands: a code was sent for this user and signed nobody in.
+    countedFailure(c, userKey, claim, "too_many_attempts");
+    return { status: "void" };
+  }
+  const checked = await checkClaimed(c, record, claim, input, "signin");
+  return checked.status === "valid" ? { ...checked, deviceKey: record.device_key } : checked;
+}
+
+/** Checks a code given to turn the second factor off, under the same back-off as sign-ins. */
+export async function checkCodeToDisable(c: Context<AppEnv>, record: SecondFactorRecord, input: string): Promise<CodeCheck> {
+  const claim = await claimCheck(c, record.user_key, "disable");
+  return claim.status === "blocked" ? claim : checkClaimed(c, record, claim, input, "disable");
+}
+
+type Claim = { status: "claimed"; failures: number; blockedUntil: number };
+type Purpose = "signin" | "disable";
+
+/** The audit reason, told apart by where the code was given. */
+const reasonFor = (reason: string, purpose: Purpose) => (purpose === "disable" ? `${reason}_to_disable` : reason);
+
+async function claimCheck(c: Context<AppEnv>, userKey: string, purpose: Purpose): Promise<Claim | { status: "blocked"; retryAfter: number }> {
+  const now = nowSeconds();
+  const claimed = await claimCodeCheck(c.env.DB, userKey, now, BACK_OFF);
+  if (claimed) return { status: "claimed", failures: claimed.failures, blockedUntil: claimed.blocked_until };
+  // Only for Retry-After: the refusal above already decided.
+  const record = await findSecondFactor(c.env.DB, userKey);
+  const retryAfter = Math.max(1, (record?.blocked_until ?? 0) - now);
+  audit("second_factor_failed", { user: userKey, reason: reasonFor("locked", purpose), retryAfter }, c);
+  return { status: "blocked", retryAfter };
+}
+
+async function checkClaimed(c: Context<AppEnv>, record: SecondFactorRecord, claim: Claim, input: string, purpose: Purpose): Promise<CodeCheck> {
+  const method = await matchCode(c, record, input);
+  if (!method) {
+    countedFailure(c, record.user_key, claim, reasonFor("invalid_code", purpose));
+    return { status: "invalid" };
+  }
+  await succeedCodeCheck(c.env.DB, record.user_key);
+  return { status: "valid", method };
+}
+
+function countedFailure(c: Context<AppEnv>, userKey: string, claim: Claim, reason: string): void {
+  audit("second_factor_failed", { user: userKey, reason, failures: claim.failures }, c);
+  if (claim.failures >= BACK_OFF.lockAfter) {
+    audit("second_factor_locked", { user: userKey, failures: claim.failures, until: new Date(claim.blockedUntil * 1000).toISOString() }, c);
+  }
+}
+
+/**
+ * Whether a code matches the user's second factor: a TOTP code (each usable
+ * once: its time step is recorded with one conditional statement) or a
+ * recovery code (spent with one conditional delete).
+ */
+async function matchCode(c: Context<AppEnv>, record: SecondFactorRecord, input: string): Promise<"totp" | "recovery" | null> {
   const code = input.trim().replace(/\s/g, "");
   if (/^\d{6}$/.test(code)) {
     const key = await totpKey(c, record);

@@ -4,7 +4,7 @@ import { Layout } from "./layout";
 export type SecondFactorState =
   | { state: "off" }
   | { state: "pending"; qrSVG: string; secret: string; uri: string }
-  | { state: "on"; since: string; recoveryCodesLeft: number };
+  | { state: "on"; since: string; recoveryCodesLeft: number; failedAttempts: number };
 
 export interface SecurityPageProps {
   basePath: string;
@@ -55,6 +55,12 @@ export function SecurityPage({ basePath, factor, error }: SecurityPageProps) {
           <p>
             On since {factor.since}. {factor.recoveryCodesLeft} recovery codes left.
           </p>
+          {factor.failedAttempts > 0 && (
+            <p role="status" class="error">
+              {factor.failedAttempts} failed {factor.failedAttempts === 1 ? "attempt" : "attempts"} since your last sign-in. If they were not yours,
+              someone else can get past your provider's sign-in: secure that account.
+            </p>
+          )}
           <form method="post" action={`${basePath}/2fa/disable`}>
             <label for="code">A code from the app, or a recovery code</label>
             <input type="text" id="code" name="code" autocomplete="one-time-code" required maxlength={20} />

@@ -11,9 +11,10 @@ import { RecoveryCodesPage, SecurityPage, type SecondFactorState } from "../page
 import { byIP, rateLimit } from "../rate-limit";
 import { prefersJSON, signInURL } from "../respond";
 import {
-  checkCode,
-  claimPendingAttempt,
+  checkCodeToDisable,
+  checkSignInCode,
   enabledSecondFactor,
+  failedAttemptsSinceSignIn,
   finishPendingSignIn,
   newDeviceKey,
   readPendingSignIn,
@@ -21,6 +22,7 @@ import {
   sealTOTPKey,
   totpKey,
   userKeyOf,
+  type CodeCheck,
 } from "../second-factor";
 import {
   countRecoveryCodes,
@@ -34,20 +36,35 @@ import { startSession, type Session } from "../session";
 import { nowSeconds } from "../time";
 import { matchingStep, newRecoveryCodes, newTOTPKey, normalizeRecoveryCode, readableKey, totpURI } from "../totp";
 
-const invalidCode = "That code is not right (or was already used). Please try again.";
+const invalidCode = new AuthError(400, "invalid_code", "That code is not right (or was already used). Please try again.");
 
-/** A refused code: the page again with the message for browsers, a 400 for JSON callers. */
-function refuse(c: Context<AppEnv>, code: string, message: string, page: () => Promise<Response> | Response) {
-  if (prefersJSON(c.req.raw)) return c.json({ error: code, message }, 400);
-  c.status(400);
-  return page();
+const wait = (seconds: number) => (seconds < 120 ? `${seconds} second${seconds === 1 ? "" : "s"}` : `${Math.ceil(seconds / 60)} minutes`);
+
+const locked = (retryAfter: number) =>
+  new AuthError(429, "second_factor_locked", `Too many wrong codes. Please wait ${wait(retryAfter)} before trying again.`, {
+    "Retry-After": String(retryAfter),
+  });
+
+const refusal = (checked: Exclude<CodeCheck, { status: "valid" }>) => (checked.status === "blocked" ? locked(checked.retryAfter) : invalidCode);
+
+/** A refused code: the page again with the message for browsers, the error as JSON for JSON callers. */
+function refuse(c: Context<AppEnv>, error: AuthError, page: (message: string) => Promise<Response> | Response) {
+  for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+  if (prefersJSON(c.req.raw)) return c.json({ error: error.code, message: error.message }, error.status);
+  c.status(error.status);
+  return page(error.message);
 }
 
 async function securityState(c: Context<AppEnv>, session: Session): Promise<SecondFactorState> {
   const record = await findSecondFactor(c.env.DB, session.userKey);
   if (!record) return { state: "off" };
   if (record.enabled_at) {
-    return { state: "on", since: new Date(record.enabled_at * 1000).toISOString().slice(0, 10), recoveryCodesLeft: await countRecoveryCodes(c.env.DB, session.userKey) };
+    return {
+      state: "on",
+      since: new Date(record.enabled_at * 1000).toISOString().slice(0, 10),
+      recoveryCodesLeft: await countRecoveryCodes(c.env.DB, session.userKey),
+      failedAttempts: failedAttemptsSinceSignIn(record),
+    };
   }
   const key = await totpKey(c, record);
   if (!key) return { state: "off" };
@@ -80,16 +97,13 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     const userKey = userKeyOf(pending);
     await rateLimit(c, "second_factor", [byIP(c), `user:${userKey}`]);
     const { code = "", remember_device: rememberThisDevice } = await readForm(c);
-    const record = await enabledSecondFactor(c, userKey);
-    if (!record || !(await claimPendingAttempt(c, pending))) {
+    const checked = await checkSignInCode(c, pending, code);
+    if (checked.status === "void") {
       clearAuthCookie(c, "verify");
-      audit("second_factor_failed", { user: userKey, reason: record ? "too_many_attempts" : "second_factor_off" }, c);
       throw new AuthError(400, "pending_signin_void", "Too many attempts. Please sign in again.");
     }
-    const matched = await checkCode(c, record, code);
-    if (!matched) {
-      audit("second_factor_failed", { user: userKey, reason: "invalid_code" }, c);
-      return refuse(c, "invalid_code", invalidCode, () => c.html(<SecondFactorPage basePath={basePath} error={invalidCode} />));
+    if (checked.status !== "valid") {
+      return refuse(c, refusal(checked), (message) => c.html(<SecondFactorPage basePath={basePath} error={message} />));
     }
     await finishPendingSignIn(c, pending);
     const session = await startSession(c, {
@@ -98,8 +112,8 @@ export const secondFactorRoutes = new Hono<AppEnv>()
       tokens: { accessToken: pending.pat, accessTokenExpiresAt: pending.pax, refreshToken: pending.prt },
       remember: pending.rem,
     });
-    if (rememberThisDevice === "1") await rememberDevice(c, userKey, record.device_key);
-    audit("second_factor_success", { sessionId: session.id, user: userKey, method: matched }, c);
+    if (rememberThisDevice === "1") await rememberDevice(c, userKey, checked.deviceKey);
+    audit("second_factor_success", { sessionId: session.id, user: userKey, method: checked.method }, c);
     audit("signin", { sessionId: session.id, user: userKey, provider: pending.prv, remember: pending.rem }, c);
     if (prefersJSON(c.req.raw)) return c.json({ signedIn: true, redirectTo: pending.rt });
     return c.redirect(pending.rt, 303);
@@ -110,7 +124,10 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     if (session instanceof Response) return session;
     if (prefersJSON(c.req.raw)) {
       const factor = await securityState(c, session);
-      return c.json({ secondFactor: factor.state, ...(factor.state === "on" && { recoveryCodesLeft: factor.recoveryCodesLeft }) });
+      return c.json({
+        secondFactor: factor.state,
+        ...(factor.state === "on" && { recoveryCodesLeft: factor.recoveryCodesLeft, failedAttempts: factor.failedAttempts }),
+      });
     }
     return securityPage(c, session);
   })
@@ -135,7 +152,7 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     const key = await totpKey(c, record);
     const step = key ? matchingStep(key, code.trim()) : null;
     if (step === null || !(await useTimeStep(c.env.DB, session.userKey, step, { now: nowSeconds() }))) {
-      return refuse(c, "invalid_code", invalidCode, () => securityPage(c, session, invalidCode));
+      return refuse(c, invalidCode, (message) => securityPage(c, session, message));
     }
     const codes = newRecoveryCodes();
     const hashes = await Promise.all(codes.map(async (code) => (await c.var.keys.hash("recovery", normalizeRecoveryCode(code)))[0]!));
@@ -150,9 +167,9 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     const { code = "" } = await readForm(c);
     const record = await enabledSecondFactor(c, session.userKey);
     if (!record) throw new AuthError(409, "second_factor_off", "Two-step verification is not on.");
-    if (!(await checkCode(c, record, code))) {
-      audit("second_factor_failed", { user: session.userKey, reason: "invalid_code_to_disable" }, c);
-      return refuse(c, "invalid_code", invalidCode, () => securityPage(c, session, invalidCode));
+    const checked = await checkCodeToDisable(c, record, code);
+    if (checked.status !== "valid") {
+      return refuse(c, refusal(checked), (message) => securityPage(c, session, message));
     }
     // Its row goes, and with it the device key every remembered device needed.
     await deleteSecondFactor(c.env.DB, session.userKey);

@@ -100,7 +100,7 @@ describe("enrollment", () => {
     const stored = await env.DB.prepare("SELECT code_hash FROM recovery_codes WHERE user_key = 'dev:enabler'").all<{ code_hash: string }>();
     expect(stored.results).toHaveLength(10);
     for (const { code_hash } of stored.results) expect(recoveryCodes.map((c) => c.replace("-", ""))).not.toContain(code_hash);
-    expect(await (await browse(jar, "/auth/security", { headers: json })).json()).toEqual({ secondFactor: "on", recoveryCodesLeft: 10 });
+    expect(await (await browse(jar, "/auth/security", { headers: json })).json()).toEqual({ secondFactor: "on", recoveryCodesLeft: 10, failedAttempts: 0 });
     // Already on: a second set-up is refused.
     expect((await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, ...json } })).status).toBe(409);
   });
@@ -135,6 +135,9 @@ describe("signing in with a second factor", () => {
     }
     const verifyCookie = jar.get("auth.verify")!;
     expect((await browse(jar, "/auth/2fa/verify", post({ code: "111111" }, json))).status).toBe(400);
+    // Past the user's back-off (which five wrong codes start), to reach the pending sign-in's own limit.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 1_000);
     const sixth = await call("/auth/2fa/verify", post({ code: codeFor(secret) }, { ...json, Cookie: `auth.verify=${verifyCookie}` }));
     expect(sixth.status).toBe(400);
     expect(await sixth.json()).toMatchObject({ error: "pending_signin_void" });
@@ -266,5 +269,132 @@ describe("turning it off", () => {
     expect((await call("/auth/2fa/disable", post({ code: "000000" }, json))).status).toBe(401);
     const { jar } = await enrolled("Cross Site Disabler");
     expect((await browse(jar, "/auth/2fa/disable", post({ code: "000000" }, { ...json, Origin: "https://evil.example" }))).status).toBe(403);
+  });
+});
+
+describe("guessing across sign-ins", () => {
+  const events = (log: { mock: { calls: unknown[][] } }) => log.mock.calls.map(([line]) => JSON.parse(String(line)));
+  /** Freezes the clock, so back-off waits are exact; enrollment spent this step's code, so start at the next one. */
+  const freezeClock = () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 30_000);
+  };
+  const advance = (seconds: number) => vi.setSystemTime(Date.now() + seconds * 1000);
+  const failures = (userKey: string, count: number) =>
+    env.DB.prepare("UPDATE second_factors SET failures = ?2 WHERE user_key = ?1").bind(userKey, count).run();
+
+  it("backs off after five wrong codes in a row, across pending sign-ins, without spending the pending sign-in's attempts", async () => {
+    const { secret } = await enrolled("Persistent Guesser");
+    freezeClock();
+    const first = await pending("Persistent Guesser");
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      expect((await browse(first, "/auth/2fa/verify", post({ code: "000000" }, json))).status).toBe(400);
+    }
+    const log = vi.spyOn(console, "log");
+    const second = await pending("Persistent Guesser");
+    const sixth = await browse(second, "/auth/2fa/verify", post({ code: "000000" }, json));
+    expect(sixth.status).toBe(429);
+    expect(sixth.headers.get("Retry-After")).toBe("1");
+    expect(await sixth.json()).toMatchObject({ error: "second_factor_locked" });
+    // Refused before the code is looked at: more tries than the pending sign-in allows, a right code among them.
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      expect((await browse(second, "/auth/2fa/verify", post({ code: codeFor(secret) }, json))).status).toBe(429);
+    }
+    expect(events(log)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ event: "second_factor_failed", user: "dev:persistent-guesser", reason: "locked", retryAfter: 1 })]),
+    );
+    advance(1);
+    const counted = await browse(second, "/auth/2fa/verify", post({ code: "000000" }, json));
+    expect(counted.status).toBe(400);
+    expect(events(log)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ event: "second_factor_failed", user: "dev:persistent-guesser", reason: "invalid_code", failures: 6 })]),
+    );
+    const doubled = await browse(second, "/auth/2fa/verify", post({ code: codeFor(secret) }));
+    expect(doubled.status).toBe(429);
+    expect(doubled.headers.get("Retry-After")).toBe("2");
+    const page = await doubled.text();
+    expect(page).toContain('role="alert"');
+    expect(page).toContain("Too many wrong codes");
+    expect(page).toContain('name="code"');
+    advance(2);
+    expect((await browse(second, "/auth/2fa/verify", post({ code: codeFor(secret) }))).status).toBe(303);
+    // The back-off starts over after a right code.
+    const third = await pending("Persistent Guesser");
+    expect((await browse(third, "/auth/2fa/verify", post({ code: "000000" }, json))).status).toBe(400);
+    expect((await browse(third, "/auth/2fa/verify", post({ code: "000000" }, json))).status).toBe(400);
+  });
+
+  it("after twenty failures even a right code is refused for fifteen minutes; then it works and the Security page counts them", async () => {
+    const { secret } = await enrolled("Locked Out");
+    freezeClock();
+    await failures("dev:locked-out", 19);
+    const log = vi.spyOn(console, "log");
+    let jar = await pending("Locked Out");
+    expect((await browse(jar, "/auth/2fa/verify", post({ code: "000000" }, json))).status).toBe(400);
+    expect(events(log)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ event: "second_factor_failed", user: "dev:locked-out", reason: "invalid_code", failures: 20 }),
+        expect.objectContaining({ event: "second_factor_locked", user: "dev:locked-out", failures: 20 }),
+      ]),
+    );
+    expect(JSON.stringify(events(log))).not.toContain("000000");
+    const refused = await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret) }, json));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("Retry-After")).toBe("900");
+    advance(899);
+    jar = await pending("Locked Out");
+    const stillLocked = await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret) }, json));
+    expect(stillLocked.status).toBe(429);
+    expect(stillLocked.headers.get("Retry-After")).toBe("1");
+    // Each failure past twenty locks it again.
+    advance(1);
+    log.mockClear();
+    expect((await browse(jar, "/auth/2fa/verify", post({ code: "000000" }, json))).status).toBe(400);
+    expect(events(log)).toEqual(expect.arrayContaining([expect.objectContaining({ event: "second_factor_locked", failures: 21 })]));
+    expect((await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret) }, json))).headers.get("Retry-After")).toBe("900");
+    advance(900);
+    jar = await pending("Locked Out");
+    expect((await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret) }))).status).toBe(303);
+    const page = await (await browse(jar, "/auth/security")).text();
+    expect(page).toMatch(/<p role="status"[^>]*>21 failed attempts since your last sign-in\./);
+    expect(await (await browse(jar, "/auth/security", { headers: json })).json()).toEqual({ secondFactor: "on", recoveryCodesLeft: 10, failedAttempts: 21 });
+    // Failures after the sign-in add to the count.
+    expect((await browse(jar, "/auth/2fa/disable", post({ code: "000000" }, json))).status).toBe(400);
+    expect(await (await browse(jar, "/auth/security", { headers: json })).json()).toMatchObject({ failedAttempts: 22 });
+  });
+
+  it("a sign-in without failures shows none", async () => {
+    const { secret } = await enrolled("Careful Typist");
+    freezeClock();
+    const jar = await pending("Careful Typist");
+    expect((await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret) }))).status).toBe(303);
+    expect(await (await browse(jar, "/auth/security")).text()).not.toContain("failed attempt");
+    expect(await (await browse(jar, "/auth/security", { headers: json })).json()).toMatchObject({ failedAttempts: 0 });
+  });
+
+  it("counts and blocks codes given to turn it off, recovery codes included", async () => {
+    const { jar, recoveryCodes } = await enrolled("Disable Guesser");
+    freezeClock();
+    const log = vi.spyOn(console, "log");
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      expect((await browse(jar, "/auth/2fa/disable", post({ code: "000000" }, json))).status).toBe(400);
+    }
+    expect(events(log)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ event: "second_factor_failed", reason: "invalid_code_to_disable", failures: 5 })]),
+    );
+    const blocked = await browse(jar, "/auth/2fa/disable", post({ code: recoveryCodes[0]! }, json));
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers.get("Retry-After")).toBe("1");
+    expect(await blocked.json()).toMatchObject({ error: "second_factor_locked" });
+    const page = await browse(jar, "/auth/2fa/disable", post({ code: recoveryCodes[0]! }));
+    expect(page.status).toBe(429);
+    const html = await page.text();
+    expect(html).toContain('role="alert"');
+    expect(html).toContain("Too many wrong codes");
+    expect(html).toMatch(/5 failed attempts since your last sign-in/);
+    expect(events(log)).toEqual(expect.arrayContaining([expect.objectContaining({ event: "second_factor_failed", reason: "locked_to_disable" })]));
+    // The refused recovery code was not spent.
+    advance(1);
+    expect((await browse(jar, "/auth/2fa/disable", post({ code: recoveryCodes[0]! }, json))).status).toBe(200);
   });
 });
