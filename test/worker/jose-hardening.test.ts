@@ -106,21 +106,23 @@ describe("JOSE hardening: bearer tokens (JWS)", () => {
   it("accepts only our EdDSA key, the access-token type, our issuer and audience, unexpired", async () => {
     const { privateKey, kid } = await ourKey();
     const build = (edit: (jwt: SignJWT) => SignJWT = (jwt) => jwt, typ = "at+jwt") =>
-      edit(new SignJWT(identity()).setProtectedHeader({ alg: "EdDSA", kid, typ }).setIssuer(LOCAL).setAudience(LOCAL).setIssuedAt().setExpirationTime("5m")).sign(privateKey);
+      edit(new SignJWT(identity()).setProtectedHeader({ alg: "EdDSA", kid, typ }).setIssuer(LOCAL).setAudience(`${LOCAL}/auth`).setIssuedAt().setExpirationTime("5m")).sign(privateKey);
     // The control: everything right is accepted, so each refusal below is about its one change.
     expect((await asBearer(await build())).status).toBe(200);
     expect((await asBearer(await build(undefined, "JWT"))).status).toBe(401);
     expect((await asBearer(await build((jwt) => jwt.setIssuer("https://evil.example")))).status).toBe(401);
     expect((await asBearer(await build((jwt) => jwt.setAudience("https://evil.example")))).status).toBe(401);
+    // An assertion's audience (an origin, the worker's own in same-origin forward auth) is not a bearer token's.
+    expect((await asBearer(await build((jwt) => jwt.setAudience(LOCAL)))).status).toBe(401);
     expect((await asBearer(await build((jwt) => jwt.setExpirationTime(now() - 10)))).status).toBe(401);
   });
 
   it("refuses ES256 and alg: none", async () => {
     const { kid } = await ourKey();
     const es = await generateKeyPair("ES256");
-    const es256 = await new SignJWT(identity()).setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" }).setIssuer(LOCAL).setAudience(LOCAL).setExpirationTime("5m").sign(es.privateKey);
+    const es256 = await new SignJWT(identity()).setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" }).setIssuer(LOCAL).setAudience(`${LOCAL}/auth`).setExpirationTime("5m").sign(es.privateKey);
     expect((await asBearer(es256)).status).toBe(401);
-    const none = `${base64url.encode(JSON.stringify({ alg: "none", typ: "at+jwt" }))}.${base64url.encode(JSON.stringify({ ...identity(), iss: LOCAL, aud: LOCAL, exp: now() + 300 }))}.`;
+    const none = `${base64url.encode(JSON.stringify({ alg: "none", typ: "at+jwt" }))}.${base64url.encode(JSON.stringify({ ...identity(), iss: LOCAL, aud: `${LOCAL}/auth`, exp: now() + 300 }))}.`;
     expect((await asBearer(none)).status).toBe(401);
   });
 });
