@@ -1,22 +1,23 @@
 import type { Vars } from "./env";
 import { PROVIDERS } from "./providers";
 import type { Provider } from "./providers/types";
+import { parseUserList, type UserList } from "./user-list";
 import { VarReader } from "./vars";
 
 export interface Config {
   /** Secrets for key derivation, newest first. */
   secrets: string[];
-  /** True when no AUTH_SECRET was given and a per-isolate one was made up (development only). */
-  ephemeralSecret: boolean;
+  /** What works but should be changed, logged once when the app is built for this configuration. */
+  warnings: string[];
   /** Public origin when the worker sits behind a rewrite; otherwise the request's origin is used. */
   authOrigin: string | null;
   basePath: string;
   providers: Map<string, Provider>;
   allowedOrigins: Set<string>;
-  /** `provider:login` entries (lower case) allowed to list and end other users' sessions. */
-  adminUsers: Set<string>;
-  /** `provider:login` or `provider:email` entries (lower case) allowed to sign in. */
-  allowedUsers: Set<string>;
+  /** People allowed to list and end other users' sessions. */
+  adminUsers: UserList;
+  /** People allowed to sign in (one of the allow-lists). */
+  allowedUsers: UserList;
   /** Email domains (lower case) whose verified addresses may sign in. */
   allowedEmailDomains: Set<string>;
   /** Proxy mode: where signed-in requests outside the base path go. */
@@ -61,14 +62,14 @@ function origins(vars: VarReader, name: string): Set<string> {
 /** Parses and validates the whole configuration; never throws. */
 export function parseConfig(env: Vars): ConfigResult {
   const vars = new VarReader(env);
+  const warnings: string[] = [];
   const dev = vars.boolean("DEV_PROVIDER");
 
   let secrets = vars.list("AUTH_SECRET");
-  let ephemeralSecret = false;
   if (secrets.length === 0) {
     if (dev) {
       secrets = [randomSecret()];
-      ephemeralSecret = true;
+      warnings.push("AUTH_SECRET is not set: using a random development secret; sessions end when the worker restarts");
     } else {
       vars.problems.push("AUTH_SECRET is required (at least 32 characters; comma-separated to rotate)");
     }
@@ -108,6 +109,15 @@ export function parseConfig(env: Vars): ConfigResult {
   if (providers.size === 0 && vars.problems.length === 0) {
     vars.problems.push("no sign-in provider is enabled: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, VERCEL_CLIENT_ID and VERCEL_CLIENT_SECRET, or DEV_PROVIDER=true");
   }
+  // A provider's own allow-list is applied by that provider only: without
+  // it, the list would restrict nothing and anyone could sign in.
+  for (const definition of PROVIDERS) {
+    if (definition.allowList && vars.isSet(definition.allowList) && !providers.has(definition.id)) {
+      vars.problems.push(
+        `${definition.allowList} applies to ${definition.id} sign-in, which is not enabled: set ${definition.enabledBy}, or remove ${definition.allowList}`,
+      );
+    }
+  }
 
   const allowedOrigins = origins(vars, "ALLOWED_ORIGINS");
   for (const binding of ["RATE_LIMITER", "RATE_LIMITER_STRICT"]) {
@@ -115,13 +125,10 @@ export function parseConfig(env: Vars): ConfigResult {
       vars.problems.push(`the ${binding} binding is missing: declare it under [[ratelimits]] in wrangler.toml`);
     }
   }
-  const providerEntries = (name: string, example: string) => {
-    const entries = new Set(vars.list(name).map((entry) => entry.toLowerCase()));
-    if ([...entries].some((entry) => !/^[a-z0-9_-]+:[^\s:]+$/.test(entry))) vars.problems.push(`${name} must list provider:value entries such as ${example}`);
-    return entries;
-  };
-  const adminUsers = providerEntries("ADMIN_USERS", "github:octocat");
-  const allowedUsers = providerEntries("ALLOWED_USERS", "github:octocat or vercel:ada@example.com");
+  const enabled = new Set(providers.keys());
+  const report = { problems: vars.problems, warnings };
+  const allowedUsers = parseUserList("ALLOWED_USERS", vars.list("ALLOWED_USERS"), PROVIDERS, enabled, report);
+  const adminUsers = parseUserList("ADMIN_USERS", vars.list("ADMIN_USERS"), PROVIDERS, enabled, report);
   const allowedEmailDomains = new Set(vars.list("ALLOWED_EMAIL_DOMAINS").map((domain) => domain.toLowerCase().replace(/^@/, "")));
   if ([...allowedEmailDomains].some((domain) => !/^([a-z0-9-]+\.)+[a-z0-9-]+$/.test(domain))) {
     vars.problems.push("ALLOWED_EMAIL_DOMAINS must list domains such as example.com");
@@ -135,7 +142,7 @@ export function parseConfig(env: Vars): ConfigResult {
     ok: true,
     config: {
       secrets,
-      ephemeralSecret,
+      warnings,
       authOrigin,
       basePath,
       providers,

@@ -15,9 +15,8 @@ const apps = new WeakMap<Config, Hono<AppEnv>>();
 function appFor(config: Config): Hono<AppEnv> {
   let app = apps.get(config);
   if (!app) {
-    if (config.ephemeralSecret) {
-      console.warn("AUTH_SECRET is not set: using a random development secret; sessions end when the worker restarts.");
-    }
+    // Once per configuration, which is once per isolate.
+    for (const warning of config.warnings) audit("config_warning", { reason: warning });
     app = buildApp(config);
     apps.set(config, app);
   }

@@ -23,6 +23,9 @@ export type AuditEvent =
   | "second_factor_locked"
   | "key_not_found"
   | "config_invalid"
+  | "config_warning"
+  | "allowlist_login_match"
+  | "allowlist_login_ignored"
   | "error";
 
 export interface AuditFields {

@@ -20,10 +20,22 @@ export class VarReader {
     return trimmed === "" ? undefined : trimmed;
   }
 
+  /**
+   * Whether a variable has a value, without reporting on it: for checks
+   * that a variable read elsewhere is not set in vain.
+   */
+  isSet(name: string): boolean {
+    const value = this.vars[name];
+    return value !== undefined && value !== null && (typeof value !== "string" || value.trim() !== "");
+  }
+
   list(name: string): string[] {
     const value = this.string(name);
     if (!value) return [];
-    return value.split(",").map((item) => item.trim()).filter(Boolean);
+    const items = value.split(",").map((item) => item.trim()).filter(Boolean);
+    // Set to nothing but separators, an allow-list would silently allow everyone.
+    if (items.length === 0) this.problems.push(`${name} is set but lists nothing: list entries, or remove ${name}`);
+    return items;
   }
 
   boolean(name: string): boolean {

@@ -32,6 +32,8 @@ export const devLogin = (name: string) =>
  */
 export const dev: ProviderDefinition = {
   id: "dev",
+  enabledBy: "DEV_PROVIDER=true",
+  // No idPattern: its ids are its logins (lower case, see devLogin), so every entry is taken as an id.
   configure(vars, { basePath }) {
     if (!vars.boolean("DEV_PROVIDER")) return null;
     const provider: Provider = {

@@ -12,6 +12,9 @@ const API_HEADERS = { Accept: "application/vnd.github+json", "X-GitHub-Api-Versi
  */
 export const github: ProviderDefinition = {
   id: "github",
+  enabledBy: "GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET",
+  allowList: "ALLOWED_GITHUB_ORGS",
+  idPattern: /^\d+$/,
   configure(vars, { timeoutMs }) {
     const client = vars.pair("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET");
     const oauthURL = vars.url("GITHUB_OAUTH_URL", "https://github.com");

@@ -58,5 +58,20 @@ export interface Provider {
  */
 export interface ProviderDefinition {
   id: string;
+  /** The variables that turn the provider on, named in configuration errors. */
+  enabledBy: string;
+  /**
+   * The provider's own allow-list variable (ALLOWED_GITHUB_ORGS), if any.
+   * Set while the provider is off, it would restrict nothing, so the
+   * configuration is refused instead.
+   */
+  allowList?: string;
+  /**
+   * What the provider's stable ids look like, when that tells them from its
+   * renamable logins (GitHub's are digits). An ALLOWED_USERS or ADMIN_USERS
+   * entry that does not match is taken as a login. Without a pattern every
+   * entry is an id: a login could not be told from one.
+   */
+  idPattern?: RegExp;
   configure(vars: VarReader, settings: ProviderSettings): Provider | null;
 }

@@ -10,6 +10,9 @@ const DEFAULT_LIFETIME = 3600;
 /** Sign in with Vercel (OAuth 2.0 / OIDC); arctic has no Vercel class. */
 export const vercel: ProviderDefinition = {
   id: "vercel",
+  enabledBy: "VERCEL_CLIENT_ID and VERCEL_CLIENT_SECRET",
+  // No idPattern: `sub` (e.g. 345e869043f1e55f8bdc837c) is a string a
+  // username could also be, so a login is never accepted in its place.
   configure(vars, { timeoutMs }) {
     const client = vars.pair("VERCEL_CLIENT_ID", "VERCEL_CLIENT_SECRET");
     const oauthURL = vars.url("VERCEL_OAUTH_URL", "https://vercel.com");

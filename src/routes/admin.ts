@@ -5,12 +5,13 @@ import { AuthError } from "../errors";
 import { endUserSessions } from "../revocations";
 import { nowSeconds } from "../time";
 import { listUserSessions } from "../store";
+import { isListed } from "../user-list";
 import { describeSessions } from "./sessions";
 
 /** The signed-in admin and the `provider:id` user they are asking about. */
 async function adminRequest(c: Context<AppEnv>) {
   const session = await requireSession(c);
-  if (!c.var.config.adminUsers.has(`${session.provider}:${session.user.login}`.toLowerCase())) {
+  if (!isListed(c.var.config.adminUsers, session.provider, session.user, c)) {
     throw new AuthError(403, "not_admin", "Only administrators may manage other people's sessions.");
   }
   const user = c.req.query("user") ?? "";

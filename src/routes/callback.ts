@@ -38,7 +38,7 @@ export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", asyn
     const tokens = await provider.exchangeCode({ code: query.code, codeVerifier: flow.cv, redirectURI: callbackURL(c, provider) });
     const fetched = await provider.profile(tokens);
     const profile = boundProfile(fetched, provider.name);
-    checkAllowed(c.var.config, provider, { ...profile, orgs: fetched.orgs });
+    checkAllowed(c.var.config, provider, { ...profile, orgs: fetched.orgs }, c);
     const userKey = `${provider.id}:${profile.id}`;
     const factor = await enabledSecondFactor(c, userKey);
     if (factor && !(await isRememberedDevice(c, userKey, factor))) {

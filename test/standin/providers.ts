@@ -33,7 +33,8 @@ export type Behaviour =
   | "app_tokens" // GitHub App: expiring access token + rotating refresh token
   | "no_refresh" // Vercel: no refresh token (offline_access not granted)
   | "no_expiry" // Vercel: token without expires_in
-  | "member_acme"; // GitHub: a (private) member of the "Acme" organisation
+  | "member_acme" // GitHub: a (private) member of the "Acme" organisation
+  | "new_owner"; // the login was renamed away and claimed by another account: same login, another id
 
 interface Grant {
   provider: "github" | "vercel";
@@ -66,14 +67,22 @@ export interface StandIn {
   close(): Promise<void>;
 }
 
+/**
+ * Accounts whose ids tests write into allow-lists (octocat's is its real
+ * GitHub id); anyone else gets an id when first seen.
+ */
+const KNOWN_IDS: Record<string, number> = { octocat: 583231, vera: 4242 };
+
 export async function startStandIn(port = 0): Promise<StandIn> {
   const grants = new Map<string, Grant>();
   const tokens = new Map<string, Token>();
   const refreshTokens = new Map<string, Token>();
   const ids = new Map<string, number>();
-  const idFor = (login: string) => {
-    if (!ids.has(login)) ids.set(login, 1000 + ids.size + 1);
-    return ids.get(login)!;
+  const idFor = (token: Token) => {
+    const account = token.behaviours.has("new_owner") ? `new owner of ${token.login}` : token.login;
+    if (KNOWN_IDS[account] !== undefined) return KNOWN_IDS[account];
+    if (!ids.has(account)) ids.set(account, 1000 + ids.size + 1);
+    return ids.get(account)!;
   };
 
   function issueTokens(token: Token, expires: number | null, refresh: boolean) {
@@ -264,11 +273,12 @@ export async function startStandIn(port = 0): Promise<StandIn> {
     if (await misbehave(token.behaviours, "profile", res)) return;
     const big = token.behaviours.has("big_fields");
     if (path === "/user") {
+      const id = idFor(token);
       return json(res, 200, {
         login: big ? "l".repeat(10_240) : token.login,
-        id: idFor(token.login),
-        node_id: `U_${idFor(token.login)}`,
-        avatar_url: `https://avatars.githubusercontent.com/u/${idFor(token.login)}?v=4`,
+        id,
+        node_id: `U_${id}`,
+        avatar_url: `https://avatars.githubusercontent.com/u/${id}?v=4`,
         type: "User",
         name: big ? "N".repeat(10_240) : token.behaviours.has("wide_name") ? "😀".repeat(300) : `${token.login[0]!.toUpperCase()}${token.login.slice(1)} Example`,
         email: null,
@@ -297,7 +307,7 @@ export async function startStandIn(port = 0): Promise<StandIn> {
     if (!token || token.provider !== "vercel") return json(res, 401, { error: "invalid_token", error_description: "Invalid access token" });
     if (await misbehave(token.behaviours, "profile", res)) return;
     json(res, 200, {
-      sub: `vc_user_${idFor(token.login)}`,
+      sub: `vc_user_${idFor(token)}`,
       email: `${token.login}@example.dev`,
       email_verified: !token.behaviours.has("no_verified_email"),
       name: `${token.login} on Vercel`,

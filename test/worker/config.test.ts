@@ -1,10 +1,12 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../src/config";
 import { call, signIn } from "./helpers";
 
 const SECRET = "0123456789abcdef0123456789abcdef";
 const limiters = { RATE_LIMITER: env.RATE_LIMITER, RATE_LIMITER_STRICT: env.RATE_LIMITER_STRICT };
+
+afterEach(() => vi.restoreAllMocks());
 
 describe("configuration", () => {
   it.each([
@@ -21,6 +23,10 @@ describe("configuration", () => {
     [{ DEV_PROVIDER: "maybe" }, "DEV_PROVIDER must be \"true\" or \"false\""],
     [{ COOKIE_DOMAIN: "not a domain" }, "COOKIE_DOMAIN must be a domain name"],
     [{ RATE_LIMITER_STRICT: undefined }, "the RATE_LIMITER_STRICT binding is missing: declare it under [[ratelimits]] in wrangler.toml"],
+    [{ ALLOWED_GITHUB_ORGS: "acme", GITHUB_CLIENT_ID: undefined, GITHUB_CLIENT_SECRET: undefined }, "ALLOWED_GITHUB_ORGS applies to github sign-in, which is not enabled"],
+    [{ ALLOWED_USERS: "gitlab:583231" }, "ALLOWED_USERS names a provider this worker does not know (gitlab)"],
+    [{ ALLOWED_GITHUB_ORGS: " , " }, "ALLOWED_GITHUB_ORGS is set but lists nothing: list entries, or remove ALLOWED_GITHUB_ORGS"],
+    [{ ADMIN_USERS: "vercel:vc_user_4242", VERCEL_CLIENT_ID: undefined, VERCEL_CLIENT_SECRET: undefined }, "ADMIN_USERS lists vercel users, but vercel sign-in is not enabled"],
   ])("reports %o as a 500 naming the variable", async (vars, message) => {
     const response = await call("/auth/session", { headers: { Accept: "application/json" } }, vars);
     expect(response.status).toBe(500);
@@ -47,6 +53,49 @@ describe("configuration", () => {
     ]);
   });
 
+  it("refuses to serve a sign-in at all when an allow-list cannot be applied, rather than letting anyone in", async () => {
+    // A Vercel and development deployment: GitHub, which owns ALLOWED_GITHUB_ORGS, is off.
+    const vars = { ALLOWED_GITHUB_ORGS: "acme", GITHUB_CLIENT_ID: undefined, GITHUB_CLIENT_SECRET: undefined };
+    for (const provider of ["vercel", "dev"]) {
+      const start = await call(`/auth/signin/${provider}`, { headers: { Accept: "application/json" } }, vars);
+      expect(start.status).toBe(500);
+      expect(start.headers.get("Location")).toBeNull();
+      expect(start.headers.getSetCookie()).toEqual([]);
+      expect(await start.json()).toMatchObject({ error: "server_misconfigured" });
+    }
+  });
+
+  it.each([
+    [{ ALLOWED_GITHUB_ORGS: "acme", VERCEL_CLIENT_ID: "id", VERCEL_CLIENT_SECRET: "s" }, "ALLOWED_GITHUB_ORGS applies to github sign-in, which is not enabled: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, or remove ALLOWED_GITHUB_ORGS"],
+    [{ ALLOWED_GITHUB_ORGS: "acme", DEV_PROVIDER: "true" }, "ALLOWED_GITHUB_ORGS applies to github sign-in, which is not enabled: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, or remove ALLOWED_GITHUB_ORGS"],
+    [{ ALLOWED_USERS: "vercel:vc_user_4242", DEV_PROVIDER: "true" }, "ALLOWED_USERS lists vercel users, but vercel sign-in is not enabled: set VERCEL_CLIENT_ID and VERCEL_CLIENT_SECRET, or remove those entries"],
+    [{ ADMIN_USERS: "github:583231", DEV_PROVIDER: "true" }, "ADMIN_USERS lists github users, but github sign-in is not enabled: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, or remove those entries"],
+    [{ ADMIN_USERS: "dev:root", GITHUB_CLIENT_ID: "id", GITHUB_CLIENT_SECRET: "s" }, "ADMIN_USERS lists dev users, but dev sign-in is not enabled: set DEV_PROVIDER=true, or remove those entries"],
+    [{ ALLOWED_USERS: "okta:ada", DEV_PROVIDER: "true" }, "ALLOWED_USERS names a provider this worker does not know (okta): use one of github, vercel, dev"],
+    [{ ADMIN_USERS: "github:ada@example.com", GITHUB_CLIENT_ID: "id", GITHUB_CLIENT_SECRET: "s" }, "ADMIN_USERS names admins by the provider's stable id, such as github:583231, not by email"],
+    [{ ALLOWED_USERS: "github 583231", GITHUB_CLIENT_ID: "id", GITHUB_CLIENT_SECRET: "s" }, "ALLOWED_USERS must list provider:id or provider:email entries such as github:583231 or vercel:ada@example.com"],
+  ])("refuses an allow-list that cannot be applied: %o", (vars, problem) => {
+    const result = parseConfig({ ...limiters, AUTH_SECRET: SECRET, ...vars });
+    expect(!result.ok && result.problems).toEqual([problem]);
+  });
+
+  it("warns about each renamable GitHub login in ALLOWED_USERS and ADMIN_USERS, and not about ids or emails", () => {
+    const result = parseConfig({
+      ...limiters,
+      AUTH_SECRET: SECRET,
+      GITHUB_CLIENT_ID: "id",
+      GITHUB_CLIENT_SECRET: "s",
+      VERCEL_CLIENT_ID: "id",
+      VERCEL_CLIENT_SECRET: "s",
+      ALLOWED_USERS: "github:583231, GitHub:Alice, github:bob@example.com, vercel:vc_user_4242",
+      ADMIN_USERS: "github:octocat, github:1",
+    });
+    expect(result.ok && result.config.warnings).toEqual([
+      "ALLOWED_USERS lists github:Alice by login, which can be renamed and then claimed by someone else: it still matches in this release only; replace it with the user's github:<id> key (logged when the entry matches, and shown on their signed-in page)",
+      "ADMIN_USERS lists github:octocat by login, which can be renamed and then claimed by someone else: it still matches in this release only; replace it with the user's github:<id> key (logged when the entry matches, and shown on their signed-in page)",
+    ]);
+  });
+
   it("needs at least one provider", () => {
     const result = parseConfig({ ...limiters, AUTH_SECRET: SECRET });
     expect(!result.ok && result.problems[0]).toMatch(/no sign-in provider is enabled/);
@@ -70,9 +119,12 @@ describe("configuration", () => {
     expect([...result.config.providers.keys()]).toEqual(["github"]);
   });
 
-  it("lets development run without AUTH_SECRET, on a random per-isolate secret", async () => {
+  it("lets development run without AUTH_SECRET, on a random per-isolate secret, and says so once", async () => {
     const vars = { AUTH_SECRET: undefined, DEV_PROVIDER: "true" };
+    const log = vi.spyOn(console, "log");
     const { jar } = await signIn("dev", { as: "No Secret", vars });
+    const warnings = log.mock.calls.map(([line]) => JSON.parse(String(line))).filter((line) => line.event === "config_warning");
+    expect(warnings).toEqual([expect.objectContaining({ reason: expect.stringMatching(/^AUTH_SECRET is not set: using a random development secret/) })]);
     const session = await call("/auth/session", { headers: { Cookie: jar.header } }, vars);
     expect(session.status).toBe(200);
     // Another isolate (another env) has another secret: the session does not carry over.
