@@ -90,6 +90,8 @@ describe("GitHub sign-in against the stand-in", () => {
     ["token_html", 502, "provider_bad_response"],
     ["token_slow", 504, "provider_timeout"],
     ["token_huge", 502, "provider_bad_response"],
+    ["token_padded", 502, "provider_bad_response"],
+    ["token_chunked", 502, "provider_bad_response"],
     ["profile_500", 502, "provider_unavailable"],
     ["profile_html", 502, "provider_bad_response"],
     ["profile_slow", 504, "provider_timeout"],
@@ -102,6 +104,33 @@ describe("GitHub sign-in against the stand-in", () => {
     expect(await response.json()).toEqual({ error: code, message: expect.stringContaining("GitHub") });
     expect(jar.get("auth.session")).toBeUndefined();
     expect((await sessionOf(jar)).status).toBe(401);
+  });
+
+  it("shows a token answer over 256 KiB as a clean page for browsers", async () => {
+    const { response, jar } = await signIn("github", { as: "padded", behave: "token_chunked" });
+    expect(response.status).toBe(502);
+    expect(response.headers.get("Content-Type")).toMatch(/^text\/html/);
+    expect(await response.text()).toContain("GitHub sent a response that could not be understood");
+    expect(jar.get("auth.session")).toBeUndefined();
+  });
+
+  it("sends arctic's token request through the global fetch, which is back in place before anything else runs", async () => {
+    const original = globalThis.fetch;
+    const tokenRequests: { restored: boolean }[] = [];
+    const spy: typeof fetch = async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      // The first moment other code could run while this request is in flight.
+      await null;
+      if (url.endsWith("/login/oauth/access_token")) tokenRequests.push({ restored: globalThis.fetch === spy });
+      return original(input, init);
+    };
+    globalThis.fetch = spy;
+    try {
+      expect((await signIn("github", { as: "bystander" })).response.status).toBe(302);
+    } finally {
+      globalThis.fetch = original;
+    }
+    expect(tokenRequests).toEqual([{ restored: true }]);
   });
 
   it("shows a slow provider as a clean page for browsers", async () => {

@@ -418,6 +418,18 @@ describe("provider tokens", () => {
     expect((await claimsOf(oauth.jar)).pat).toBe(oauthBefore.pat);
   });
 
+  it.each(["refresh_padded", "refresh_chunked"])("refuses a refresh answer over 256 KiB (%s) and keeps the session on its old token", async (behave) => {
+    const log = vi.spyOn(console, "log");
+    const { jar } = await signIn("github", { as: `big-${behave}`, behave: `app_tokens,${behave}` });
+    const before = await claimsOf(jar);
+    advance(28_800);
+    expect((await sessionOf(jar)).status).toBe(200);
+    expect((await claimsOf(jar)).pat).toBe(before.pat);
+    expect(log.mock.calls.map(([line]) => JSON.parse(String(line)))).toEqual(
+      expect.arrayContaining([expect.objectContaining({ event: "provider_refresh_failed", sessionId: before.sid, reason: "provider_bad_response", refused: false })]),
+    );
+  });
+
   it("revokes the Vercel tokens at the provider on sign-out", async () => {
     const { jar } = await signIn("vercel", { as: "leaver" });
     const { pat } = await claimsOf(jar);
