@@ -1,6 +1,6 @@
 import { CodeChallengeMethod, OAuth2Client } from "arctic";
 import type { Profile } from "../profile";
-import { asRecord, getJSON, joinURL, parseTokens, str, tokenEndpointError, tokenEndpoint } from "./http";
+import { asRecord, getJSON, joinURL, parseTokens, sendToProvider, str, tokenEndpointError, tokenEndpoint } from "./http";
 import type { Provider, ProviderDefinition, ProviderTokens } from "./types";
 
 const NAME = "GitHub";
@@ -70,6 +70,22 @@ export const github: ProviderDefinition = {
       },
       async refresh(refreshToken) {
         return readTokens(await tokenEndpoint(NAME, timeoutMs, () => oauth(null).refreshAccessToken(tokenURL, refreshToken, [])));
+      },
+      async revoke(token, kind) {
+        // GitHub revokes access tokens one at a time. A GitHub App's refresh
+        // token has no endpoint of its own — only the whole grant, every
+        // session's, could go — so it stays sealed in the revoked record.
+        if (kind !== "access") return;
+        await sendToProvider(
+          NAME,
+          joinURL(apiURL, `/applications/${encodeURIComponent(client.id)}/token`),
+          {
+            method: "DELETE",
+            headers: { ...API_HEADERS, Authorization: `Basic ${btoa(`${client.id}:${client.secret}`)}`, "Content-Type": "application/json" },
+            body: JSON.stringify({ access_token: token }),
+          },
+          timeoutMs,
+        );
       },
       ...(allowedOrgs.length && { admits: (profile: Profile) => !!profile.orgs?.some((org) => allowedOrgs.includes(org)) }),
     };

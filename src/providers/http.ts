@@ -168,6 +168,28 @@ export async function getJSON(
   }
 }
 
+/**
+ * Sends a request to a provider API that answers with a status only
+ * (GitHub's token revocation), bounded in time; the body is never read.
+ * Resolves on 2xx.
+ */
+export async function sendToProvider(
+  provider: string,
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string },
+  timeoutMs: number,
+): Promise<void> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, headers: { "User-Agent": USER_AGENT, ...init.headers }, signal });
+  } catch {
+    throw signal.aborted ? timeoutError(provider) : unavailable(provider);
+  }
+  await response.body?.cancel();
+  if (!response.ok) throw unavailable(provider);
+}
+
 export function asRecord(value: unknown, provider: string): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw badResponse(provider);
   return value as Record<string, unknown>;

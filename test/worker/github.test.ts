@@ -183,6 +183,19 @@ describe("the stand-in behaves like GitHub", () => {
     expect(await response.text()).toContain("User-Agent");
   });
 
+  it("revokes a token only for the app's Basic credentials and a User-Agent, like DELETE /applications/{client_id}/token", async () => {
+    const url = `${env.GITHUB_API_URL}/applications/gh-client/token`;
+    const revoke = (headers: Record<string, string>, token = "gho_unknown") =>
+      fetch(url, { method: "DELETE", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify({ access_token: token }) });
+    const app = { Authorization: `Basic ${btoa("gh-client:gh-secret")}`, "User-Agent": "test" };
+    expect((await revoke({ Authorization: app.Authorization, "User-Agent": "" })).status).toBe(403);
+    expect((await revoke({ "User-Agent": "test" })).status).toBe(401);
+    expect((await revoke({ ...app, Authorization: `Basic ${btoa("gh-client:wrong")}` })).status).toBe(404);
+    expect((await revoke(app)).status).toBe(404);
+    const missing = await fetch(url, { method: "DELETE", headers: app, body: "{}" });
+    expect(missing.status).toBe(422);
+  });
+
   it("answers token errors with HTTP 200", async () => {
     const response = await fetch(`${env.GITHUB_OAUTH_URL}/login/oauth/access_token`, {
       method: "POST",
