@@ -47,7 +47,16 @@ export async function revokeSessionId(kv: KVNamespace, config: Config, sessionId
   }
 }
 
-export type RevocationKind = "signout" | "everywhere" | "device" | "admin" | "service" | "refresh_reuse" | "provider_refresh_failed";
+export type RevocationKind =
+  | "signout"
+  | "everywhere"
+  | "device"
+  | "admin"
+  | "service"
+  | "refresh_reuse"
+  | "provider_refresh_failed"
+  /** Not shown to be on the allow-list any more at renewal (left the GitHub organisation, revoked the app). */
+  | "not_allowed";
 
 export interface RevocationContext {
   kind: RevocationKind;

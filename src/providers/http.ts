@@ -23,6 +23,8 @@ const timeoutError = (provider: string) =>
   new AuthError(504, "provider_timeout", `${provider} did not answer in time. Please try again.`);
 const unavailable = (provider: string) =>
   new AuthError(502, "provider_unavailable", `${provider} could not be reached or answered with an error. Please try again.`);
+const tokenRejected = (provider: string) =>
+  new AuthError(502, "provider_token_rejected", `${provider} no longer accepts this sign-in's access token. Please sign in again.`);
 const badResponse = (provider: string) =>
   new AuthError(502, "provider_bad_response", `${provider} sent a response that could not be understood.`);
 
@@ -125,7 +127,9 @@ export function parseTokens(provider: string, tokens: { data: object }, defaultL
 /**
  * GET a provider API resource as JSON with the user's token, bounded in
  * time and size. With `optional`, a 403 or 404 (a scope the user did not
- * grant) is null rather than an error.
+ * grant) is null rather than an error. A 401 is `provider_token_rejected`:
+ * the token itself is no longer good (revoked, or the app uninstalled),
+ * which is not an outage.
  */
 export async function getJSON(
   provider: string,
@@ -148,7 +152,7 @@ export async function getJSON(
   if (!response.ok) {
     await response.body?.cancel();
     if (optional && (response.status === 403 || response.status === 404)) return null;
-    throw unavailable(provider);
+    throw response.status === 401 ? tokenRejected(provider) : unavailable(provider);
   }
   if (!/^application\/([\w.+-]*\+)?json\b/i.test(response.headers.get("content-type") ?? "")) {
     await response.body?.cancel();
@@ -193,6 +197,11 @@ export async function sendToProvider(
 export function asRecord(value: unknown, provider: string): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw badResponse(provider);
   return value as Record<string, unknown>;
+}
+
+export function asArray(value: unknown, provider: string): unknown[] {
+  if (!Array.isArray(value)) throw badResponse(provider);
+  return value;
 }
 
 export const str = (value: unknown): string | null => (typeof value === "string" && value !== "" ? value : null);

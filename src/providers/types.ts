@@ -51,6 +51,12 @@ export interface Provider {
    * one is configured: true when this profile is on it.
    */
   admits?(profile: Profile): boolean;
+  /**
+   * The organisations (lower case) the token's owner belongs to, present
+   * with `admits`: sign-in reads them with the profile, renewal re-reads
+   * them with this, since membership can end while a session lives.
+   */
+  orgs?(accessToken: string): Promise<string[]>;
 }
 
 /**
