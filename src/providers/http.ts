@@ -48,9 +48,10 @@ export function tokenEndpointError(provider: string, code: string): AuthError {
  * build the request and call `fetch` before their first `await` (dist/
  * client.js → request.js `sendTokenRequest`, `sendTokenRevocationRequest`);
  * it is safe because the global is restored before this function awaits
- * anything, and no other code in the isolate can run before then. The
- * alternative, our own token requests, would give up arctic's request
- * building and error parsing, which is what we use it for.
+ * anything, and no other code in the isolate can run before then
+ * (test/worker/github.test.ts checks both). The alternative, our own token
+ * requests, would give up arctic's request building and error parsing,
+ * which is what we use it for.
  */
 export async function tokenEndpoint<T>(provider: string, timeoutMs: number, send: () => Promise<T>): Promise<T> {
   const signal = AbortSignal.timeout(timeoutMs);
@@ -71,7 +72,6 @@ export async function tokenEndpoint<T>(provider: string, timeoutMs: number, send
   try {
     return await work;
   } catch (error) {
-    if (error instanceof AuthError) throw error;
     // boundedFetch's own refusals, which arctic wraps.
     if (error instanceof ArcticFetchError && error.cause instanceof AuthError) throw error.cause;
     if (error instanceof OAuth2RequestError) throw tokenEndpointError(provider, error.code);
