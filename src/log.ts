@@ -3,6 +3,7 @@ import type { Context } from "hono";
 export type AuditEvent =
   | "signin"
   | "signin_refused"
+  | "allowlist_recheck_failed"
   | "signin_second_factor"
   | "signout"
   | "session_renewed"

@@ -1,13 +1,17 @@
 import type { Context } from "hono";
+import { checkAllowed } from "./allowlist";
+import type { Config } from "./config";
 import { clearSessionCookies } from "./cookies";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
 import { audit } from "./log";
+import type { Profile } from "./profile";
+import type { Provider } from "./providers/types";
 import { byIP, rateLimit } from "./rate-limit";
 import { endSession } from "./revocations";
 import { hashSecret, newSecret, refreshCookie, type RefreshCookie } from "./refresh-cookie";
 import { open, seal } from "./seal";
-import { cookieMaxAge, sealSession, type Session, type SessionClaims } from "./session";
+import { cookieMaxAge, sealSession, type ProviderToken, type Session, type SessionClaims } from "./session";
 import { nowSeconds } from "./time";
 import { findSession, rotateSecret, storeProviderRefreshToken, type Rotated } from "./store";
 
@@ -67,6 +71,41 @@ async function renewProviderToken(c: Context<AppEnv>, claims: SessionClaims, row
   }
 }
 
+/** Whether someone is still allowed, asked again at renewal; "unknown" when the provider could not say. */
+type Recheck = { status: "allowed" } | { status: "refused"; reason: string } | { status: "unknown"; reason: string };
+
+const admitted = (config: Config, provider: Provider, profile: Profile) => {
+  try {
+    checkAllowed(config, provider, profile);
+    return true;
+  } catch (error) {
+    if (error instanceof AuthError && error.code === "not_allowed") return false;
+    throw error;
+  }
+};
+
+/**
+ * Re-applies the allow-lists when they hang on something that can change
+ * at the provider while a session lives (GitHub organisation membership).
+ * Someone another list admits costs no call. A provider that cannot answer
+ * leaves the session be until the next renewal asks again; one that no
+ * longer accepts the token is a refusal, or revoking the app would dodge
+ * the check.
+ */
+async function recheckAllowed(config: Config, provider: Provider | undefined, profile: Profile, token: ProviderToken, now: number): Promise<Recheck> {
+  if (!provider?.orgs || admitted(config, provider, profile)) return { status: "allowed" };
+  // Its renewal just failed (logged as such): the provider's 401 would say nothing about membership.
+  if (token.expiresAt !== null && token.expiresAt <= now) return { status: "unknown", reason: "provider_token_expired" };
+  let orgs: string[];
+  try {
+    orgs = await provider.orgs(token.accessToken);
+  } catch (error) {
+    const reason = error instanceof AuthError ? error.code : "unknown";
+    return reason === "provider_token_rejected" ? { status: "refused", reason } : { status: "unknown", reason };
+  }
+  return admitted(config, provider, { ...profile, orgs }) ? { status: "allowed" } : { status: "refused", reason: "not_allowed" };
+}
+
 /**
  * Silent renewal: rotates the refresh secret with one conditional D1
  * statement and re-issues both cookies. When the statement changes
@@ -86,6 +125,15 @@ export async function renewSession(c: Context<AppEnv>, claims: SessionClaims, re
 
   const token = await renewProviderToken(c, claims, row, nextHash, now);
   if (token === "ended") return signedOut(c);
+  const current = { accessToken: token?.pat ?? claims.pat, expiresAt: token ? token.pax : claims.pax };
+  const fields = { sessionId: claims.sid, user: claims.sub, provider: claims.prv };
+  const allowed = await recheckAllowed(config, config.providers.get(claims.prv), claims.usr, current, now);
+  if (allowed.status === "unknown") audit("allowlist_recheck_failed", { ...fields, reason: allowed.reason }, c);
+  if (allowed.status === "refused") {
+    audit("signin_refused", { ...fields, reason: allowed.reason }, c);
+    await endSession(c, claims.sid, { kind: "not_allowed", by: "system", accessToken: current.accessToken });
+    return signedOut(c);
+  }
   const maxAge = cookieMaxAge(row.remember === 1, row.expires_at, now);
   const { cookie, session } = await sealSession(c, carryOver(claims, token ?? undefined), maxAge);
   // The refresh cookie goes first: a forward-auth proxy that passes on only

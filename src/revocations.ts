@@ -47,7 +47,16 @@ export async function revokeSessionId(kv: KVNamespace, config: Config, sessionId
   }
 }
 
-export type RevocationKind = "signout" | "everywhere" | "device" | "admin" | "service" | "refresh_reuse" | "provider_refresh_failed";
+export type RevocationKind =
+  | "signout"
+  | "everywhere"
+  | "device"
+  | "admin"
+  | "service"
+  | "refresh_reuse"
+  | "provider_refresh_failed"
+  /** Not shown to be on the allow-list any more at renewal (left the GitHub organisation, revoked the app). */
+  | "not_allowed";
 
 export interface RevocationContext {
   kind: RevocationKind;
@@ -65,17 +74,17 @@ export interface RevocationContext {
 async function finish(c: Context<AppEnv>, ended: Revoked[], how: RevocationContext): Promise<void> {
   await Promise.all(ended.map((row) => revokeSessionId(c.env.REVOCATIONS, c.var.config, row.id)));
   for (const row of ended) audit("revoked", { sessionId: row.id, user: row.user_key, kind: how.kind, by: how.by }, c);
-  const tokens: { provider: string; token: string }[] = [];
+  const tokens: { provider: string; token: string; kind: "access" | "refresh" }[] = [];
   for (const row of ended) {
     if (!row.provider_refresh_token) continue;
     const stored = await open<{ rt: string }>(c.var.keys, "provider-token", row.provider_refresh_token);
-    if (stored.status !== "invalid") tokens.push({ provider: row.provider, token: stored.claims.rt });
+    if (stored.status !== "invalid") tokens.push({ provider: row.provider, token: stored.claims.rt, kind: "refresh" });
   }
-  if (how.accessToken && ended[0]) tokens.push({ provider: ended[0].provider, token: how.accessToken });
-  const revocations = tokens.flatMap(({ provider, token }) => {
+  if (how.accessToken && ended[0]) tokens.push({ provider: ended[0].provider, token: how.accessToken, kind: "access" });
+  const revocations = tokens.flatMap(({ provider, token, kind }) => {
     const revoke = c.var.config.providers.get(provider)?.revoke;
     if (!revoke) return [];
-    return [revoke(token).catch((error) => audit("provider_revoke_failed", { provider, reason: error instanceof AuthError ? error.code : "unknown" }, c))];
+    return [revoke(token, kind).catch((error) => audit("provider_revoke_failed", { provider, reason: error instanceof AuthError ? error.code : "unknown" }, c))];
   });
   if (revocations.length) c.executionCtx.waitUntil(Promise.all(revocations));
 }

@@ -1,6 +1,6 @@
 import { CodeChallengeMethod, OAuth2Client } from "arctic";
 import type { Profile } from "../profile";
-import { asRecord, getJSON, joinURL, parseTokens, str, tokenEndpointError, tokenEndpoint } from "./http";
+import { asArray, asRecord, getJSON, joinURL, parseTokens, sendToProvider, str, tokenEndpointError, tokenEndpoint } from "./http";
 import type { Provider, ProviderDefinition, ProviderTokens } from "./types";
 
 const NAME = "GitHub";
@@ -34,6 +34,11 @@ export const github: ProviderDefinition = {
       return parseTokens(NAME, tokens, null);
     };
 
+    const orgsOf = async (accessToken: string) =>
+      asArray(await getJSON(NAME, joinURL(apiURL, "/user/orgs?per_page=100"), accessToken, timeoutMs, API_HEADERS), NAME)
+        .map((org) => str((org as { login?: unknown } | null)?.login)?.toLowerCase())
+        .filter((login): login is string => !!login);
+
     const provider: Provider = {
       id: "github",
       name: NAME,
@@ -56,7 +61,7 @@ export const github: ProviderDefinition = {
           getJSON(NAME, joinURL(apiURL, "/user"), accessToken, timeoutMs, API_HEADERS),
           // Without the user:email scope GitHub answers 404: sign in without an email.
           getJSON(NAME, joinURL(apiURL, "/user/emails"), accessToken, timeoutMs, API_HEADERS, true),
-          allowedOrgs.length ? getJSON(NAME, joinURL(apiURL, "/user/orgs?per_page=100"), accessToken, timeoutMs, API_HEADERS) : null,
+          allowedOrgs.length ? orgsOf(accessToken) : undefined,
         ]);
         const u = asRecord(user, NAME);
         const primary = Array.isArray(emails)
@@ -68,13 +73,32 @@ export const github: ProviderDefinition = {
           name: str(u.name),
           email: str(primary?.email),
           avatarUrl: str(u.avatar_url),
-          ...(Array.isArray(orgs) && { orgs: orgs.map((org) => str(org?.login)?.toLowerCase()).filter((login): login is string => !!login) }),
+          ...(orgs && { orgs }),
         };
       },
       async refresh(refreshToken) {
         return readTokens(await tokenEndpoint(NAME, timeoutMs, () => oauth(null).refreshAccessToken(tokenURL, refreshToken, [])));
       },
-      ...(allowedOrgs.length && { admits: (profile: Profile) => !!profile.orgs?.some((org) => allowedOrgs.includes(org)) }),
+      async revoke(token, kind) {
+        // GitHub revokes access tokens one at a time. A GitHub App's refresh
+        // token has no endpoint of its own — only the whole grant, every
+        // session's, could go — so it stays sealed in the revoked record.
+        if (kind !== "access") return;
+        await sendToProvider(
+          NAME,
+          joinURL(apiURL, `/applications/${encodeURIComponent(client.id)}/token`),
+          {
+            method: "DELETE",
+            headers: { ...API_HEADERS, Authorization: `Basic ${btoa(`${client.id}:${client.secret}`)}`, "Content-Type": "application/json" },
+            body: JSON.stringify({ access_token: token }),
+          },
+          timeoutMs,
+        );
+      },
+      ...(allowedOrgs.length && {
+        admits: (profile: Profile) => !!profile.orgs?.some((org) => allowedOrgs.includes(org)),
+        orgs: orgsOf,
+      }),
     };
     return provider;
   },

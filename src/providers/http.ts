@@ -7,7 +7,6 @@ import {
 import { readLimited } from "../body";
 import { AuthError } from "../errors";
 import { nowSeconds } from "../time";
-import { withTimeout } from "../timeout";
 import type { ProviderTokens } from "./types";
 
 /** GitHub's REST API refuses requests without one; others are happy to see it. */
@@ -24,6 +23,8 @@ const timeoutError = (provider: string) =>
   new AuthError(504, "provider_timeout", `${provider} did not answer in time. Please try again.`);
 const unavailable = (provider: string) =>
   new AuthError(502, "provider_unavailable", `${provider} could not be reached or answered with an error. Please try again.`);
+const tokenRejected = (provider: string) =>
+  new AuthError(502, "provider_token_rejected", `${provider} no longer accepts this sign-in's access token. Please sign in again.`);
 const badResponse = (provider: string) =>
   new AuthError(502, "provider_bad_response", `${provider} sent a response that could not be understood.`);
 
@@ -36,20 +37,74 @@ export function tokenEndpointError(provider: string, code: string): AuthError {
 }
 
 /**
- * Runs an arctic request to a token or revocation endpoint with a timeout
- * and maps every way it can fail to a clean error.
+ * Runs an arctic request to a token or revocation endpoint, bounded in
+ * time and size, and maps every way it can fail to a clean error.
+ *
+ * arctic takes no fetch of its own: it calls the global `fetch` and reads
+ * the answer with `response.json()`, whole, however large. So for the
+ * synchronous part of `send()` only, the global is swapped for a fetch
+ * that hands arctic the answer already read, up to MAX_BODY_BYTES, within
+ * the time limit. This works because arctic 3.7's OAuth2Client methods
+ * build the request and call `fetch` before their first `await` (dist/
+ * client.js → request.js `sendTokenRequest`, `sendTokenRevocationRequest`);
+ * it is safe because the global is restored before this function awaits
+ * anything, and no other code in the isolate can run before then
+ * (test/worker/github.test.ts checks both). The alternative, our own token
+ * requests, would give up arctic's request building and error parsing,
+ * which is what we use it for.
  */
 export async function tokenEndpoint<T>(provider: string, timeoutMs: number, send: () => Promise<T>): Promise<T> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  const global = globalThis.fetch;
+  let called = false;
+  let work: Promise<T>;
+  globalThis.fetch = (input, init) => {
+    called = true;
+    return boundedFetch(provider, global, input, { ...init, signal });
+  };
   try {
-    return await withTimeout(send(), timeoutMs, () => timeoutError(provider));
+    work = send();
+  } finally {
+    globalThis.fetch = global;
+  }
+  // A later arctic that awaited first would reach the real fetch, unbounded: fail loudly instead.
+  if (!called) throw new Error("arctic did not call fetch synchronously; its answer would not be bounded");
+  try {
+    return await work;
   } catch (error) {
-    if (error instanceof AuthError) throw error;
+    // boundedFetch's own refusals, which arctic wraps.
+    if (error instanceof ArcticFetchError && error.cause instanceof AuthError) throw error.cause;
     if (error instanceof OAuth2RequestError) throw tokenEndpointError(provider, error.code);
     if (error instanceof UnexpectedResponseError && error.status >= 200 && error.status < 300) throw badResponse(provider);
     if (error instanceof ArcticFetchError || error instanceof UnexpectedResponseError) throw unavailable(provider);
     if (error instanceof UnexpectedErrorResponseBodyError) throw badResponse(provider);
     throw unavailable(provider);
   }
+}
+
+/**
+ * The fetch arctic gets: the answer read within the time limit and up to
+ * MAX_BODY_BYTES (more is refused, Content-Length or not), then handed
+ * back from memory.
+ */
+async function boundedFetch(
+  provider: string,
+  realFetch: typeof fetch,
+  input: RequestInfo | URL,
+  init: RequestInit & { signal: AbortSignal },
+): Promise<Response> {
+  let status: number;
+  let bytes: Uint8Array | null;
+  try {
+    const response = await realFetch(input, init);
+    status = response.status;
+    bytes = await readLimited(response.body, MAX_BODY_BYTES);
+  } catch {
+    throw init.signal.aborted ? timeoutError(provider) : unavailable(provider);
+  }
+  if (!bytes) throw badResponse(provider);
+  // An empty body is null: a 204 may not carry one.
+  return new Response(bytes.byteLength ? bytes : null, { status });
 }
 
 /**
@@ -72,7 +127,9 @@ export function parseTokens(provider: string, tokens: { data: object }, defaultL
 /**
  * GET a provider API resource as JSON with the user's token, bounded in
  * time and size. With `optional`, a 403 or 404 (a scope the user did not
- * grant) is null rather than an error.
+ * grant) is null rather than an error. A 401 is `provider_token_rejected`:
+ * the token itself is no longer good (revoked, or the app uninstalled),
+ * which is not an outage.
  */
 export async function getJSON(
   provider: string,
@@ -95,7 +152,7 @@ export async function getJSON(
   if (!response.ok) {
     await response.body?.cancel();
     if (optional && (response.status === 403 || response.status === 404)) return null;
-    throw unavailable(provider);
+    throw response.status === 401 ? tokenRejected(provider) : unavailable(provider);
   }
   if (!/^application\/([\w.+-]*\+)?json\b/i.test(response.headers.get("content-type") ?? "")) {
     await response.body?.cancel();
@@ -115,9 +172,36 @@ export async function getJSON(
   }
 }
 
+/**
+ * Sends a request to a provider API that answers with a status only
+ * (GitHub's token revocation), bounded in time; the body is never read.
+ * Resolves on 2xx.
+ */
+export async function sendToProvider(
+  provider: string,
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string },
+  timeoutMs: number,
+): Promise<void> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, headers: { "User-Agent": USER_AGENT, ...init.headers }, signal });
+  } catch {
+    throw signal.aborted ? timeoutError(provider) : unavailable(provider);
+  }
+  await response.body?.cancel();
+  if (!response.ok) throw unavailable(provider);
+}
+
 export function asRecord(value: unknown, provider: string): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw badResponse(provider);
   return value as Record<string, unknown>;
+}
+
+export function asArray(value: unknown, provider: string): unknown[] {
+  if (!Array.isArray(value)) throw badResponse(provider);
+  return value;
 }
 
 export const str = (value: unknown): string | null => (typeof value === "string" && value !== "" ? value : null);

@@ -1,7 +1,6 @@
 import type { VarReader } from "../vars";
 import type { Profile } from "../profile";
 
-
 export interface ProviderTokens {
   accessToken: string;
   /** Epoch seconds; `null` for tokens that never expire (GitHub OAuth Apps). */
@@ -42,13 +41,22 @@ export interface Provider {
   profile(tokens: ProviderTokens): Promise<Profile>;
   /** Renews an expired access token; absent when the provider cannot. */
   refresh?(refreshToken: string): Promise<ProviderTokens>;
-  /** Revokes a token at the provider on sign-out; absent when unsupported. */
-  revoke?(token: string): Promise<void>;
+  /**
+   * Revokes a token at the provider when its session ends; absent when
+   * unsupported. A provider that can revoke only one kind ignores the other.
+   */
+  revoke?(token: string, kind: "access" | "refresh"): Promise<void>;
   /**
    * The provider's own allow-list (GitHub organisations), present only when
    * one is configured: true when this profile is on it.
    */
   admits?(profile: Profile): boolean;
+  /**
+   * The organisations (lower case) the token's owner belongs to, present
+   * with `admits`: sign-in reads them with the profile, renewal re-reads
+   * them with this, since membership can end while a session lives.
+   */
+  orgs?(accessToken: string): Promise<string[]>;
 }
 
 /**

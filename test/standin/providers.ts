@@ -7,6 +7,12 @@
  * verified. Tests pick who signs in and how the provider misbehaves per
  * flow, by adding `as=<login>` and `behave=<flag,…>` to the authorization
  * URL the worker redirects to — so parallel tests never share state.
+ *
+ * A few things a test needs to change or see after sign-in go through
+ * `/control/…` routes, which GitHub has no equivalent of: removing someone
+ * from an organisation, making one user's organisation list fail, and the
+ * token revocations GitHub received. They are keyed by login, which each
+ * test picks for itself.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -22,6 +28,10 @@ export type Behaviour =
   | "token_500" // token endpoint fails with an HTML 500
   | "token_html" // token endpoint answers 200 with an HTML page
   | "token_huge" // token endpoint answers 200 with a multi-megabyte JSON body
+  | "token_padded" // valid tokens, padded past 256 KiB, with Content-Length
+  | "token_chunked" // valid tokens, padded past 256 KiB, chunked without Content-Length
+  | "refresh_padded" // like token_padded, for the refresh grant
+  | "refresh_chunked" // like token_chunked, for the refresh grant
   | "profile_slow"
   | "profile_500"
   | "profile_html"
@@ -33,8 +43,12 @@ export type Behaviour =
   | "app_tokens" // GitHub App: expiring access token + rotating refresh token
   | "no_refresh" // Vercel: no refresh token (offline_access not granted)
   | "no_expiry" // Vercel: token without expires_in
-  | "member_acme" // GitHub: a (private) member of the "Acme" organisation
-  | "new_owner"; // the login was renamed away and claimed by another account: same login, another id
+  | "member_acme" // GitHub: from this sign-in on, a (private) member of the "Acme" organisation
+  | "new_owner" // the login was renamed away and claimed by another account: same login, another id
+  | "orgs_500" // GitHub: /user/orgs fails with an HTML 500
+  | "orgs_slow" // GitHub: /user/orgs hangs past the worker's timeout
+  | "revoke_500" // GitHub: token revocation fails with an HTML 500
+  | "revoke_slow"; // GitHub: token revocation hangs past the worker's timeout
 
 interface Grant {
   provider: "github" | "vercel";
@@ -78,6 +92,13 @@ export async function startStandIn(port = 0): Promise<StandIn> {
   const tokens = new Map<string, Token>();
   const refreshTokens = new Map<string, Token>();
   const ids = new Map<string, number>();
+  /** Organisation (lower case) → its members' logins. */
+  const orgMembers = new Map<string, Set<string>>([["acme", new Set()]]);
+  /** Misbehaviours switched on for a login after sign-in, through /control. */
+  const laterBehaviours = new Map<string, Set<Behaviour>>();
+  const behaves = (token: Token, flag: Behaviour) => token.behaviours.has(flag) || !!laterBehaviours.get(token.login)?.has(flag);
+  /** What GitHub's token revocation endpoint received, for tests to check. */
+  const revocations: { token: string; userAgent: string | undefined; accept: string | undefined; apiVersion: string | undefined }[] = [];
   const idFor = (token: Token) => {
     const account = token.behaviours.has("new_owner") ? `new owner of ${token.login}` : token.login;
     if (KNOWN_IDS[account] !== undefined) return KNOWN_IDS[account];
@@ -97,6 +118,21 @@ export async function startStandIn(port = 0): Promise<StandIn> {
       if (token.provider === "github") body.refresh_token_expires_in = 15_897_600;
     }
     return body;
+  }
+
+  /** Answers a token request, padded past 256 KiB when the flow asks for it (valid JSON either way). */
+  async function sendTokens(res: ServerResponse, body: Record<string, unknown>, behaviours: Set<Behaviour>, grant: "token" | "refresh") {
+    const padded = behaviours.has(`${grant}_padded`);
+    const chunked = behaviours.has(`${grant}_chunked`);
+    if (!padded && !chunked) return json(res, 200, body);
+    const text = JSON.stringify({ ...body, padding: "x".repeat(300 * 1024) });
+    if (padded) return json(res, 200, JSON.parse(text));
+    // No Content-Length: node sends it chunked, 16 KiB at a time.
+    res.writeHead(200, { "Content-Type": "application/json; charset=utf-8" });
+    for (let at = 0; at < text.length && !res.destroyed; at += 16 * 1024) {
+      if (!res.write(text.slice(at, at + 16 * 1024))) await new Promise((resolve) => res.once("drain", resolve).once("close", resolve));
+    }
+    res.end();
   }
 
   function clientFrom(req: IncomingMessage, form: URLSearchParams) {
@@ -184,7 +220,7 @@ export async function startStandIn(port = 0): Promise<StandIn> {
       const token = refreshTokens.get(form.get("refresh_token") ?? "");
       if (!token) return error("bad_refresh_token", "The refresh token passed is incorrect or expired.");
       refreshTokens.delete(form.get("refresh_token")!);
-      return json(res, 200, issueTokens(token, 28_800, true));
+      return sendTokens(res, issueTokens(token, 28_800, true), token.behaviours, "refresh");
     }
     const code = form.get("code") ?? "";
     const grant = grants.get(code);
@@ -200,7 +236,9 @@ export async function startStandIn(port = 0): Promise<StandIn> {
     }
     if (await misbehave(grant.behaviours, "token", res)) return;
     const app = grant.behaviours.has("app_tokens");
-    json(res, 200, issueTokens({ provider: "github", login: grant.login, behaviours: grant.behaviours, scope: grant.scope, revoked: false }, app ? 28_800 : null, app));
+    if (grant.behaviours.has("member_acme")) orgMembers.get("acme")!.add(grant.login);
+    const token: Token = { provider: "github", login: grant.login, behaviours: grant.behaviours, scope: grant.scope, revoked: false };
+    await sendTokens(res, issueTokens(token, app ? 28_800 : null, app), grant.behaviours, "token");
   }
 
   async function vercelToken(req: IncomingMessage, res: ServerResponse) {
@@ -214,7 +252,7 @@ export async function startStandIn(port = 0): Promise<StandIn> {
       const token = refreshTokens.get(form.get("refresh_token") ?? "");
       if (!token || token.revoked) return invalidGrant("Invalid refresh token");
       refreshTokens.delete(form.get("refresh_token")!);
-      return json(res, 200, issueTokens(token, 3600, true));
+      return sendTokens(res, issueTokens(token, 3600, true), token.behaviours, "refresh");
     }
     if (form.get("grant_type") !== "authorization_code") return json(res, 400, { error: "unsupported_grant_type" });
     const grant = grants.get(form.get("code") ?? "");
@@ -226,7 +264,7 @@ export async function startStandIn(port = 0): Promise<StandIn> {
     const token: Token = { provider: "vercel", login: grant.login, behaviours: grant.behaviours, scope: grant.scope, revoked: false };
     const body = issueTokens(token, grant.behaviours.has("no_expiry") ? null : 3600, grant.scope.split(" ").includes("offline_access"));
     body.id_token = "eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl";
-    json(res, 200, body);
+    await sendTokens(res, body, grant.behaviours, "token");
   }
 
   /** Applies a flow's misbehaviour for one stage; true when the response was taken over. */
@@ -261,11 +299,59 @@ export async function startStandIn(port = 0): Promise<StandIn> {
     return token && !token.revoked ? token : undefined;
   }
 
-  async function githubAPI(path: string, req: IncomingMessage, res: ServerResponse) {
-    // GitHub: "Request forbidden by administrative rules" without a User-Agent.
-    if (!req.headers["user-agent"]) {
-      return send(res, 403, "text/plain; charset=utf-8", "Request forbidden by administrative rules. Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required). Check https://developer.github.com for other possible causes.\n");
+  /** GitHub: "Request forbidden by administrative rules" without a User-Agent. True when refused. */
+  function withoutUserAgent(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.headers["user-agent"]) return false;
+    send(res, 403, "text/plain; charset=utf-8", "Request forbidden by administrative rules. Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required). Check https://developer.github.com for other possible causes.\n");
+    return true;
+  }
+
+  /**
+   * `DELETE /applications/{client_id}/token`: the OAuth app, authenticated
+   * with Basic client id:secret, revokes one access token given in a JSON
+   * body. 204 when revoked; 404 for a token GitHub does not know, 422 for
+   * a body without one.
+   */
+  async function githubRevoke(clientId: string, req: IncomingMessage, res: ServerResponse) {
+    if (withoutUserAgent(req, res)) return;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (!/^Basic /.test(req.headers.authorization ?? "")) {
+      return json(res, 401, { message: "Requires authentication", documentation_url: "https://docs.github.com/rest", status: "401" });
     }
+    const client = clientFrom(req, new URLSearchParams());
+    const notFound = () => json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" });
+    if (clientId !== CLIENTS.github.id || client.id !== CLIENTS.github.id || client.secret !== CLIENTS.github.secret) return notFound();
+    let value: unknown;
+    try {
+      value = (JSON.parse(Buffer.concat(chunks).toString()) as { access_token?: unknown }).access_token;
+    } catch {
+      value = undefined;
+    }
+    if (typeof value !== "string") {
+      return json(res, 422, { message: "Invalid request.\n\n\"access_token\" wasn't supplied.", documentation_url: "https://docs.github.com/rest", status: "422" });
+    }
+    const token = tokens.get(value);
+    if (!token || token.provider !== "github" || token.revoked) return notFound();
+    if (behaves(token, "revoke_slow")) {
+      await sleep(SLOW_MS);
+      if (!res.destroyed) json(res, 504, { message: "too late" });
+      return;
+    }
+    if (behaves(token, "revoke_500")) return html500(res);
+    token.revoked = true;
+    revocations.push({
+      token: value,
+      userAgent: req.headers["user-agent"],
+      accept: req.headers.accept,
+      apiVersion: req.headers["x-github-api-version"] as string | undefined,
+    });
+    res.writeHead(204);
+    res.end();
+  }
+
+  async function githubAPI(path: string, req: IncomingMessage, res: ServerResponse) {
+    if (withoutUserAgent(req, res)) return;
     const token = bearer(req);
     if (!token || token.provider !== "github") {
       return json(res, 401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" });
@@ -296,7 +382,13 @@ export async function startStandIn(port = 0): Promise<StandIn> {
     }
     if (path === "/user/orgs") {
       // Without read:org GitHub lists public memberships only; ours are private.
-      const orgs = token.scope.split(",").includes("read:org") && token.behaviours.has("member_acme") ? [{ login: "Acme", id: 77 }] : [];
+      if (behaves(token, "orgs_slow")) {
+        await sleep(SLOW_MS);
+        if (!res.destroyed) json(res, 504, { message: "too late" });
+        return;
+      }
+      if (behaves(token, "orgs_500")) return html500(res);
+      const orgs = token.scope.split(",").includes("read:org") && orgMembers.get("acme")!.has(token.login) ? [{ login: "Acme", id: 77 }] : [];
       return json(res, 200, orgs);
     }
     json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" });
@@ -376,9 +468,32 @@ export async function startStandIn(port = 0): Promise<StandIn> {
     res.end(JSON.stringify({ method: req.method, path, query: url.search, headers: req.headers, body: Buffer.concat(chunks).toString() }));
   }
 
+  /** Test-only switches and records; see the top of this file. */
+  function control(key: string, res: ServerResponse) {
+    if (key === "GET /control/github/revocations") return json(res, 200, revocations);
+    const removal = /^DELETE \/control\/github\/orgs\/([^/]+)\/members\/([^/]+)$/.exec(key);
+    if (removal) {
+      orgMembers.get(decodeURIComponent(removal[1]!).toLowerCase())?.delete(decodeURIComponent(removal[2]!));
+      res.writeHead(204);
+      return res.end();
+    }
+    const misbehave = /^POST \/control\/github\/users\/([^/]+)\/behave\/([\w]+)$/.exec(key);
+    if (misbehave) {
+      const login = decodeURIComponent(misbehave[1]!);
+      if (!laterBehaviours.has(login)) laterBehaviours.set(login, new Set());
+      laterBehaviours.get(login)!.add(misbehave[2] as Behaviour);
+      res.writeHead(204);
+      return res.end();
+    }
+    json(res, 404, { message: "Not Found" });
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? "/", "http://standin");
     const key = `${req.method} ${url.pathname}`;
+    if (url.pathname.startsWith("/control/")) return control(key, res);
+    const revoke = /^DELETE \/github-api\/applications\/([^/]+)\/token$/.exec(key);
+    if (revoke) return githubRevoke(decodeURIComponent(revoke[1]!), req, res);
     if (key === "GET /github/login/oauth/authorize") return authorize("github", url, res);
     if (key === "POST /github/login/oauth/access_token") return githubToken(req, res);
     if (req.method === "GET" && url.pathname.startsWith("/github-api/")) return githubAPI(url.pathname.slice("/github-api".length), req, res);

@@ -90,6 +90,8 @@ describe("GitHub sign-in against the stand-in", () => {
     ["token_html", 502, "provider_bad_response"],
     ["token_slow", 504, "provider_timeout"],
     ["token_huge", 502, "provider_bad_response"],
+    ["token_padded", 502, "provider_bad_response"],
+    ["token_chunked", 502, "provider_bad_response"],
     ["profile_500", 502, "provider_unavailable"],
     ["profile_html", 502, "provider_bad_response"],
     ["profile_slow", 504, "provider_timeout"],
@@ -102,6 +104,33 @@ describe("GitHub sign-in against the stand-in", () => {
     expect(await response.json()).toEqual({ error: code, message: expect.stringContaining("GitHub") });
     expect(jar.get("auth.session")).toBeUndefined();
     expect((await sessionOf(jar)).status).toBe(401);
+  });
+
+  it("shows a token answer over 256 KiB as a clean page for browsers", async () => {
+    const { response, jar } = await signIn("github", { as: "padded", behave: "token_chunked" });
+    expect(response.status).toBe(502);
+    expect(response.headers.get("Content-Type")).toMatch(/^text\/html/);
+    expect(await response.text()).toContain("GitHub sent a response that could not be understood");
+    expect(jar.get("auth.session")).toBeUndefined();
+  });
+
+  it("sends arctic's token request through the global fetch, which is back in place before anything else runs", async () => {
+    const original = globalThis.fetch;
+    const tokenRequests: { restored: boolean }[] = [];
+    const spy: typeof fetch = async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      // The first moment other code could run while this request is in flight.
+      await null;
+      if (url.endsWith("/login/oauth/access_token")) tokenRequests.push({ restored: globalThis.fetch === spy });
+      return original(input, init);
+    };
+    globalThis.fetch = spy;
+    try {
+      expect((await signIn("github", { as: "bystander" })).response.status).toBe(302);
+    } finally {
+      globalThis.fetch = original;
+    }
+    expect(tokenRequests).toEqual([{ restored: true }]);
   });
 
   it("shows a slow provider as a clean page for browsers", async () => {
@@ -152,6 +181,19 @@ describe("the stand-in behaves like GitHub", () => {
     const response = await fetch(`${env.GITHUB_API_URL}/user`, { headers: { "User-Agent": "" } });
     expect(response.status).toBe(403);
     expect(await response.text()).toContain("User-Agent");
+  });
+
+  it("revokes a token only for the app's Basic credentials and a User-Agent, like DELETE /applications/{client_id}/token", async () => {
+    const url = `${env.GITHUB_API_URL}/applications/gh-client/token`;
+    const revoke = (headers: Record<string, string>, token = "gho_unknown") =>
+      fetch(url, { method: "DELETE", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify({ access_token: token }) });
+    const app = { Authorization: `Basic ${btoa("gh-client:gh-secret")}`, "User-Agent": "test" };
+    expect((await revoke({ Authorization: app.Authorization, "User-Agent": "" })).status).toBe(403);
+    expect((await revoke({ "User-Agent": "test" })).status).toBe(401);
+    expect((await revoke({ ...app, Authorization: `Basic ${btoa("gh-client:wrong")}` })).status).toBe(404);
+    expect((await revoke(app)).status).toBe(404);
+    const missing = await fetch(url, { method: "DELETE", headers: app, body: "{}" });
+    expect(missing.status).toBe(422);
   });
 
   it("answers token errors with HTTP 200", async () => {

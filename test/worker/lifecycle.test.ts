@@ -418,6 +418,53 @@ describe("provider tokens", () => {
     expect((await claimsOf(oauth.jar)).pat).toBe(oauthBefore.pat);
   });
 
+  it.each(["refresh_padded", "refresh_chunked"])("refuses a refresh answer over 256 KiB (%s) and keeps the session on its old token", async (behave) => {
+    const log = vi.spyOn(console, "log");
+    const { jar } = await signIn("github", { as: `big-${behave}`, behave: `app_tokens,${behave}` });
+    const before = await claimsOf(jar);
+    advance(28_800);
+    expect((await sessionOf(jar)).status).toBe(200);
+    expect((await claimsOf(jar)).pat).toBe(before.pat);
+    expect(log.mock.calls.map(([line]) => JSON.parse(String(line)))).toEqual(
+      expect.arrayContaining([expect.objectContaining({ event: "provider_refresh_failed", sessionId: before.sid, reason: "provider_bad_response", refused: false })]),
+    );
+  });
+
+  it.each([
+    ["sign-out", "/auth/signout"],
+    ["sign-out everywhere", "/auth/signout?all=1"],
+  ])("revokes the GitHub token at GitHub on %s", async (_, path) => {
+    const { jar } = await signIn("github", { as: `gh-leaver-${path.length}` });
+    const { pat } = await claimsOf(jar);
+    const out = await browse(jar, path, { method: "POST", headers: { Origin: LOCAL, ...json } });
+    expect(out.status).toBe(200);
+    const revocations = await (await fetch(`${env.STANDIN_URL}/control/github/revocations`)).json<{ token: string }[]>();
+    expect(revocations.filter((r) => r.token === pat)).toEqual([
+      { token: pat, userAgent: "edge-session-worker", accept: "application/vnd.github+json", apiVersion: "2022-11-28" },
+    ]);
+    const user = await fetch(`${env.GITHUB_API_URL}/user`, { headers: { Authorization: `Bearer ${pat}`, "User-Agent": "test" } });
+    expect(user.status).toBe(401);
+  });
+
+  it.each(["revoke_500", "revoke_slow"])("signs out all the same when GitHub's revocation fails (%s)", async (behave) => {
+    const log = vi.spyOn(console, "log");
+    const { jar } = await signIn("github", { as: `gh-stuck-${behave}`, behave });
+    const { sid, pat } = await claimsOf(jar);
+    const out = await browse(jar, "/auth/signout", { method: "POST", headers: { Origin: LOCAL, ...json } });
+    expect(out.status).toBe(200);
+    expect(jar.get("auth.session")).toBeUndefined();
+    expect(jar.get("auth.refresh")).toBeUndefined();
+    expect((await sessionRow(sid))!.revoked_at).not.toBeNull();
+    expect(log.mock.calls.map(([line]) => JSON.parse(String(line)))).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ event: "provider_revoke_failed", provider: "github", reason: behave === "revoke_slow" ? "provider_timeout" : "provider_unavailable" }),
+      ]),
+    );
+    // GitHub never revoked it: the token still works there.
+    const user = await fetch(`${env.GITHUB_API_URL}/user`, { headers: { Authorization: `Bearer ${pat}`, "User-Agent": "test" } });
+    expect(user.status).toBe(200);
+  });
+
   it("revokes the Vercel tokens at the provider on sign-out", async () => {
     const { jar } = await signIn("vercel", { as: "leaver" });
     const { pat } = await claimsOf(jar);
