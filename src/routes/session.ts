@@ -1,4 +1,5 @@
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
+import { Hono } from "hono/tiny";
 import { clearSessionCookies } from "../cookies";
 import { getSession, openSessionToken } from "../current-session";
 import type { AppEnv } from "../env";

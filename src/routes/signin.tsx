@@ -1,5 +1,6 @@
 import { generateCodeVerifier, generateState } from "arctic";
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
+import { Hono } from "hono/tiny";
 import { getSession } from "../current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";

@@ -1,4 +1,5 @@
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
+import { Hono } from "hono/tiny";
 import { requireSession } from "../current-session";
 import type { AppEnv } from "../env";
 import { byIP, rateLimit } from "../rate-limit";
