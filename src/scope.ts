@@ -1,23 +1,35 @@
 import type { MiddlewareHandler } from "hono";
+import { openSessionToken } from "./current-session";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
+import { readRefreshCookie } from "./refresh-cookie";
+
+const insufficientScope = (message: string, headers: Record<string, string> = {}) => new AuthError(403, "insufficient_scope", message, headers);
 
 /**
  * Bearer credentials identify; they never act. A token handed to an API (or
  * a sealed session copied into a CLI) must not be able to turn off the
  * second factor, end sessions, mint more tokens or administer: routes that
- * do those things are guarded by this middleware and answer a bearer
- * caller 403 `insufficient_scope` (RFC 6750 §3.1), so only the browser's
- * cookie session — which `SameSite` and the origin check protect — acts.
+ * do those things are guarded by this middleware and answer 403
+ * `insufficient_scope` (RFC 6750 §3.1) to anything but the browser that
+ * signed in.
+ *
+ * That browser is told apart by the pair of cookies only it was given: the
+ * session cookie and the refresh cookie of the same session. The sealed
+ * session alone is a credential we hand out for callers that cannot keep
+ * cookies; moved from the Authorization header into a Cookie header it is
+ * still only that, so it is refused here too.
  */
 export const browserSessionOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (/^Bearer\s/i.test(c.req.header("Authorization") ?? "")) {
-    throw new AuthError(
-      403,
-      "insufficient_scope",
+    throw insufficientScope(
       "A bearer token can show who you are but cannot change security settings, manage sessions, mint tokens or administer. Use the signed-in browser.",
       { "WWW-Authenticate": 'Bearer error="insufficient_scope"' },
     );
+  }
+  const opened = await openSessionToken(c);
+  if (opened && opened.status !== "invalid" && readRefreshCookie(c)?.sid !== opened.claims.sid) {
+    throw insufficientScope("This can only be done in the browser that signed in.");
   }
   await next();
 };

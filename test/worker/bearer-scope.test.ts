@@ -62,6 +62,41 @@ describe("bearer credentials never act", () => {
     });
   }
 
+  for (const route of routes) {
+    it(`${route.method} ${route.path.replace("SESSION", ":id")} refuses the sealed session moved into a Cookie header without its refresh cookie`, async () => {
+      const { jar } = await holder("Scope Admin");
+      const { body: before } = await sessionOf(jar);
+      // What a CLI handed the sealed session could send: the value, as a cookie, with no browser headers.
+      const response = await call(
+        route.path.replace("SESSION", before.sessionId),
+        {
+          method: route.method,
+          headers: {
+            Cookie: `auth.session=${jar.get("auth.session")}`,
+            Accept: "application/json",
+            ...(route.body && { "Content-Type": "application/x-www-form-urlencoded" }),
+          },
+          body: route.body,
+        },
+        admin,
+      );
+      expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({ error: "insufficient_scope" });
+      expect((await sessionOf(jar)).status).toBe(200);
+      expect(await env.DB.prepare("SELECT count(*) AS n FROM second_factors WHERE user_key = 'dev:scope-admin'").first("n")).toBe(0);
+    });
+  }
+
+  it("a refresh cookie of another session does not make the pair", async () => {
+    const { jar } = await holder("Scope Admin");
+    const other = await holder("Scope Admin");
+    const response = await call("/auth/token", {
+      method: "POST",
+      headers: { Cookie: `auth.session=${jar.get("auth.session")}; auth.refresh=${other.jar.get("auth.refresh")}`, Accept: "application/json" },
+    });
+    expect(response.status).toBe(403);
+  });
+
   it("still identifies: /auth/session and /auth/verify accept both kinds of bearer", async () => {
     const { credentials } = await holder("Scope Reader");
     for (const [kind, credential] of Object.entries(credentials)) {
