@@ -53,7 +53,7 @@ async function fromBearerJWT(c: Context<AppEnv>, token: string): Promise<Session
   };
 }
 
-async function lookUp(c: Context<AppEnv>): Promise<Session | null> {
+async function lookUp(c: Context<AppEnv>, renew: boolean): Promise<Session | null> {
   const token = presented(c);
   if (token?.from === "bearer" && isJWS(token.token)) return fromBearerJWT(c, token.token);
   const opened = await openPresented(c, token);
@@ -62,7 +62,7 @@ async function lookUp(c: Context<AppEnv>): Promise<Session | null> {
   const exp = claims.exp ?? 0;
   const fresh = opened.status === "valid" && exp - nowSeconds() > c.var.config.accessTtl * RENEW_WHEN_LEFT;
   // Only cookies are renewed: a bearer caller (or a service binding) cannot receive new cookies.
-  const renewable = !fresh && opened.from === "cookie" && !isInternal(c.req.raw);
+  const renewable = renew && !fresh && opened.from === "cookie" && !isInternal(c.req.raw);
   const refresh = renewable ? readRefreshCookie(c) : null;
   if (refresh && refresh.sid === claims.sid) {
     if (opened.status !== "valid") return renewSession(c, claims, refresh);
@@ -84,12 +84,15 @@ async function lookUp(c: Context<AppEnv>): Promise<Session | null> {
  * cookie, the sealed session as a bearer token, or a bearer JWT from
  * `POST /auth/token`. An expired (or nearly expired) session cookie with a
  * valid refresh cookie is renewed on the spot, so callers never see a 401
- * for a session that can go on. Looked up at most once per request.
+ * for a session that can go on — unless `renew` is false: a caller that
+ * cannot hand the new cookies to the browser must not spend the refresh
+ * secret (the browser would present the old one again, and be taken for a
+ * thief). Looked up at most once per request, by the first caller's rules.
  */
-export function getSession(c: Context<AppEnv>): Promise<Session | null> {
+export function getSession(c: Context<AppEnv>, { renew = true }: { renew?: boolean } = {}): Promise<Session | null> {
   let session = c.get("session");
   if (!session) {
-    session = lookUp(c);
+    session = lookUp(c, renew);
     c.set("session", session);
   }
   return session;

@@ -23,6 +23,17 @@ export function stripIdentityHeaders(headers: Headers): void {
   for (const name of [...headers.keys()]) if (SPOOFABLE.test(name.toLowerCase().replaceAll("_", "-"))) headers.delete(name);
 }
 
+/** What forward auth answers and the proxy sends upstream; the proxy recipes copy exactly these. */
+export const IDENTITY_HEADERS = [
+  "X-Auth-Request-User",
+  "X-Auth-Request-Email",
+  "X-Auth-Request-Preferred-Username",
+  "X-Auth-Request-Provider",
+  "X-Auth-Request-Session",
+  "X-Auth-Assertion",
+] as const;
+export type IdentityHeader = (typeof IDENTITY_HEADERS)[number];
+
 const printable = (value: string | null) => (value !== null && /^[\x20-\x7e]+$/.test(value) ? value : null);
 
 /**
@@ -31,16 +42,15 @@ const printable = (value: string | null) => (value !== null && /^[\x20-\x7e]+$/.
  * 60-second EdDSA JWT for `audience` that the upstream can verify with our
  * JWKS.
  */
-export async function identityHeaders(c: Context<AppEnv>, session: Session, audience: string): Promise<Record<string, string>> {
-  const headers: Record<string, string> = {
+export async function identityHeaders(c: Context<AppEnv>, session: Session, audience: string): Promise<Record<IdentityHeader, string>> {
+  // Every header, every time — empty when unknown — so a proxy that copies
+  // them always overwrites whatever the client sent under the same name.
+  return {
     "X-Auth-Request-User": printable(session.userKey) ?? encodeURIComponent(session.userKey),
+    "X-Auth-Request-Email": printable(session.user.email) ?? "",
+    "X-Auth-Request-Preferred-Username": printable(session.user.login) ?? "",
     "X-Auth-Request-Provider": session.provider,
     "X-Auth-Request-Session": session.id,
     "X-Auth-Assertion": await signAssertion(c.var.keys, session, c.var.origin, audience),
   };
-  const login = printable(session.user.login);
-  if (login) headers["X-Auth-Request-Preferred-Username"] = login;
-  const email = printable(session.user.email);
-  if (email) headers["X-Auth-Request-Email"] = email;
-  return headers;
 }

@@ -9,25 +9,40 @@ import { safeRedirect } from "../redirects";
 import { prefersJSON, signInURL } from "../respond";
 
 /**
- * The URL the proxy in front of us was asked for: oauth2-proxy's `rd`,
- * nginx's `X-Original-URL`, or Traefik/Caddy's `X-Forwarded-*`.
+ * The URL the proxy in front of us was asked for: nginx's `X-Original-URL`,
+ * Traefik/Caddy's `X-Forwarded-*`, or else oauth2-proxy's `rd`. What the
+ * proxy says wins over the query: Caddy appends the application's own query
+ * string to the verify URI, so an application URL with `?rd=` must not
+ * steer where the browser is sent back to.
  */
 function originalURL(c: Context<AppEnv>): string | undefined {
-  const rd = c.req.query("rd") ?? c.req.header("X-Original-URL");
-  if (rd) return rd;
+  const original = c.req.header("X-Original-URL");
+  if (original) return original;
   const host = c.req.header("X-Forwarded-Host");
   const uri = c.req.header("X-Forwarded-Uri");
-  if (!host || !uri) return undefined;
-  return `${c.req.header("X-Forwarded-Proto") ?? "https"}://${host}${uri.startsWith("/") ? uri : `/${uri}`}`;
+  if (host && uri) return `${c.req.header("X-Forwarded-Proto") ?? "https"}://${host}${uri.startsWith("/") ? uri : `/${uri}`}`;
+  return c.req.query("rd");
 }
+
+/**
+ * The request header a proxy recipe sets when it hands our `Set-Cookie` on
+ * to the browser (nginx's `add_header`, Traefik v3's
+ * `addAuthCookiesToResponse`). Only then may forward auth renew a session:
+ * a rotated refresh secret that never reaches the browser would make its
+ * next renewal look like theft. Without it an expired session answers 401,
+ * and the browser's own visit to the sign-in URL renews it and comes
+ * straight back.
+ */
+export const DELIVERS_COOKIES = "X-Auth-Deliver-Cookies";
 
 /**
  * Forward auth (nginx `auth_request`, Traefik `forwardAuth`, Caddy
  * `forward_auth`): 200 with identity headers for a live session, 401
- * otherwise with where to sign in. Sessions are renewed here too.
+ * otherwise with where to sign in. Sessions are renewed here only for
+ * proxies that deliver our cookies (`DELIVERS_COOKIES`).
  */
 export const verifyRoutes = new Hono<AppEnv>().get("/verify", async (c) => {
-  const session = await getSession(c);
+  const session = await getSession(c, { renew: c.req.header(DELIVERS_COOKIES) === "true" });
   const original = originalURL(c);
   if (session) {
     let audience = c.var.origin;

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { browse, call, LOCAL, signIn } from "./helpers";
+import { browse, call, LOCAL, sessionRow, signIn } from "./helpers";
 
 afterEach(() => vi.useRealTimers());
 
@@ -56,13 +56,63 @@ describe("GET /auth/verify (forward auth)", () => {
     expect(html).toContain('<meta http-equiv="refresh" content="0;url=http://localhost:8787/auth/signin?redirect_to=%2Fapp"/>');
   });
 
-  it("renews an expired session on the way, refresh cookie first (for proxies that pass on only one)", async () => {
+  it("renews an expired session on the way for a proxy that delivers our cookies, refresh cookie first (for proxies that pass on only one)", async () => {
     const { jar } = await signIn("dev", { as: "Renew Verify" });
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 901_000);
-    const response = await browse(jar, "/auth/verify");
+    const response = await browse(jar, "/auth/verify", { headers: { "X-Auth-Deliver-Cookies": "true" } });
     expect(response.status).toBe(200);
     expect(response.headers.getSetCookie().map((h) => h.split("=")[0])).toEqual(["auth.refresh", "auth.session"]);
+  });
+
+  it("never spends the refresh secret for a proxy that does not deliver cookies: 401, then the sign-in URL renews and bounces back", async () => {
+    const { jar } = await signIn("dev", { as: "No Delivery" });
+    const { sessionId } = await (await browse(jar, "/auth/session")).json<{ sessionId: string }>();
+    const before = await sessionRow(sessionId);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 901_000);
+    const log = vi.spyOn(console, "log");
+    const denied = await call("/auth/verify", { headers: { Cookie: jar.header, "X-Forwarded-Proto": "http", "X-Forwarded-Host": "localhost:8787", "X-Forwarded-Uri": "/app?x=1" } });
+    expect(denied.status).toBe(401);
+    expect(denied.headers.getSetCookie()).toEqual([]);
+    expect((await sessionRow(sessionId))!.secret_hash).toBe(before!.secret_hash);
+    const signin = (await denied.json<{ signin: string }>()).signin;
+    // The browser's top-level visit: renewal happens here, where the cookies reach it.
+    const bounce = await browse(jar, signin);
+    expect(bounce.status).toBe(302);
+    expect(bounce.headers.get("Location")).toBe(`${LOCAL}/app?x=1`);
+    expect((await sessionRow(sessionId))!.secret_hash).not.toBe(before!.secret_hash);
+    const again = await browse(jar, "/auth/verify");
+    expect(again.status).toBe(200);
+    expect(again.headers.get("X-Auth-Request-Session")).toBe(sessionId);
+    expect(log.mock.calls.map(([line]) => JSON.parse(String(line)).event)).not.toContain("refresh_reuse");
+  });
+
+  it("serves a session close to its expiry as it is, without renewing, for a proxy that does not deliver cookies", async () => {
+    const { jar } = await signIn("dev", { as: "Near Expiry" });
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 850_000);
+    const response = await browse(jar, "/auth/verify");
+    expect(response.status).toBe(200);
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("sends every identity header on every 200, empty when unknown", async () => {
+    const { jar } = await signIn("dev", { as: "No Email" });
+    const response = await browse(jar, "/auth/verify");
+    expect(response.status).toBe(200);
+    for (const name of ["X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Preferred-Username", "X-Auth-Request-Provider", "X-Auth-Request-Session", "X-Auth-Assertion"]) {
+      expect(response.headers.has(name), name).toBe(true);
+    }
+    expect(response.headers.get("X-Auth-Request-Email")).toBe("");
+  });
+
+  it("takes the return target from the proxy's headers over an rd the application's own query string carried", async () => {
+    const response = await call("/auth/verify?rd=%2Fsteered", {
+      headers: { "X-Forwarded-Proto": "http", "X-Forwarded-Host": "localhost:8787", "X-Forwarded-Uri": "/page?rd=%2Fsteered" },
+    });
+    const { signin } = await response.json<{ signin: string }>();
+    expect(signin).toBe(`${LOCAL}/auth/signin?redirect_to=${encodeURIComponent(`${LOCAL}/page?rd=%2Fsteered`)}`);
   });
 
   it("accepts a bearer token and refuses a revoked one", async () => {
