@@ -47,7 +47,7 @@ export function buildApp(config: Config): Hono<AppEnv> {
   app.use(noStoreWithOurCookies);
   // Our own responses get our security headers; proxied ones keep the upstream's.
   const secure = securityHeaders(config);
-  app.use((c, next) => (upstream && !isAuthPath(c.req.path) && c.req.path !== "/.well-known/jwks.json" ? next() : secure(c, next)));
+  app.use(secure);
 
   const auth = new Hono<AppEnv>();
   // Credentialed CORS for exactly the ALLOWED_ORIGINS (never `*`). Only

@@ -48,8 +48,12 @@ export const noStoreWithOurCookies: MiddlewareHandler = async (c, next) => {
   await next();
   if (c.res.headers.getSetCookie().some((cookie) => isOurCookieName(setCookieName(cookie)))) {
     c.res.headers.set("Cache-Control", "private, no-store");
+    // CDNs obey these over Cache-Control; an upstream's must not outlive ours.
+    for (const name of CACHE_OVERRIDES) c.res.headers.delete(name);
   }
 };
+
+const CACHE_OVERRIDES = ["CDN-Cache-Control", "Cloudflare-CDN-Cache-Control", "Surrogate-Control", "Edge-Control", "Expires"];
 
 /** Browsers drop larger cookies silently; we refuse them loudly instead. */
 export const MAX_COOKIE_BYTES = 4096;

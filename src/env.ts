@@ -30,5 +30,7 @@ export interface AppEnv {
     origin: string;
     /** The request's session, looked up at most once (see `getSession`). */
     session?: Promise<Session | null>;
+    /** Set by proxy mode: the response is the upstream's, with its own security headers. */
+    proxied?: boolean;
   };
 }

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import type { Config } from "./config";
+import type { AppEnv } from "./env";
 
 /**
  * Security headers. Pages load nothing but our own stylesheet; forms may
@@ -10,7 +11,7 @@ import type { Config } from "./config";
  * something on documents, so JSON and redirects get just `nosniff` — every
  * header costs a little on the hot path.
  */
-export function securityHeaders(config: Config): MiddlewareHandler {
+export function securityHeaders(config: Config): MiddlewareHandler<AppEnv> {
   const providerOrigins = [...config.providers.values()].flatMap((provider) => provider.origins);
   const forPages = secureHeaders({
     contentSecurityPolicy: {
@@ -28,6 +29,9 @@ export function securityHeaders(config: Config): MiddlewareHandler {
   const done = async () => {};
   return async (c, next) => {
     await next();
+    // The upstream's answer keeps the upstream's headers; our own pages and
+    // errors on those paths (sign in, 401, 502) get ours.
+    if (c.get("proxied")) return;
     if (c.res.headers.get("Content-Type")?.startsWith("text/html")) await forPages(c, done);
     else c.res.headers.set("X-Content-Type-Options", "nosniff");
   };

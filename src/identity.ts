@@ -5,14 +5,35 @@ import { signAssertion } from "./tokens";
 
 /**
  * Header families an upstream may take as identity or as where the request
- * came from: oauth2-proxy's `X-Auth-*`, `X-Forwarded-*` (user, email,
- * host, prefix, for…), Authelia/Authentik's `Remote-*`, Apache's
- * `X-Remote-*`, Grafana's `X-Webauth-*`, RFC 7239 `Forwarded`, IIS and
- * Symfony's `X-Original-*`/`X-Rewrite-*`, and the client-address headers.
+ * came from, each read as a prefix (`-` ending) or an exact name:
+ * - identity from gateways: oauth2-proxy's `X-Auth-*`, Authelia's
+ *   `Remote-*`, Apache's `X-Remote-*`, Grafana's `X-Webauth-*`,
+ *   Authentik's `X-Authentik-*`, Pomerium, Vouch, Kong's
+ *   `X-Authenticated-*`/`X-Consumer-*`, Cloudflare Access (`Cf-Access-*`),
+ *   Google IAP (`X-Goog-*`), AWS ALB (`X-Amzn-Oidc-*`), Azure App Service
+ *   (`X-Ms-Client-Principal*`), and mTLS terminators (`X-Ssl-*`, `Ssl-*`,
+ *   `X-Client-*`);
+ * - where the request came from: `X-Forwarded-*`, `X-Forwarded`,
+ *   `Forwarded`, `Forwarded-For`, `X-Original-*`, `X-Rewrite-*`, `X-Host`,
+ *   and every client-address header (`X-Real-IP`, `True-Client-IP`,
+ *   `Client-IP`, `*-Client-IP`, `X-Originating-IP`, `Cf-Connecting-IP`,
+ *   `Cf-Pseudo-*`, App Engine's `X-Appengine-*`);
+ * - method overrides (`X-Http-Method*`, `X-Method-Override`), which turn a
+ *   request the upstream sees into another.
  * Whole families go, not a list of known names: the next framework's
  * favourite spelling is in the family too.
  */
-const SPOOFABLE = /^(x-auth-|x-forwarded-|remote-|x-remote-|x-webauth-|x-original-|x-rewrite-|forwarded$|true-client-ip$|x-real-ip$|x-user$|x-email$)/;
+const SPOOFABLE = new RegExp(
+  "^(" +
+    [
+      "x-auth-", "remote-", "x-remote-", "x-webauth-", "x-authentik-", "x-pomerium-", "x-vouch-", "x-authenticated-",
+      "x-consumer-", "cf-access-", "x-goog-", "x-amzn-oidc-", "x-ms-client-principal", "x-ssl-", "ssl-", "x-client-",
+      "x-forwarded", "forwarded", "x-original-", "x-rewrite-", "cf-pseudo-", "x-appengine-", "x-http-method",
+      "x-method-override$", "x-host$", "x-real-ip$", "true-client-ip$", "client-ip$", "[a-z0-9-]+-client-ip$",
+      "x-originating-ip$", "cf-connecting-ip$", "x-proxyuser-ip$", "x-user$", "x-username$", "x-email$",
+    ].join("|") +
+    ")",
+);
 
 /**
  * Removes every such header the client sent. WSGI and CGI servers merge

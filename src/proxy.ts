@@ -7,8 +7,16 @@ import { AuthError, unauthenticated } from "./errors";
 import { identityHeaders, stripIdentityHeaders } from "./identity";
 import { prefersJSON, signInURL } from "./respond";
 
-// Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection, not to the request.
-const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
+// Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection, not to
+// the request; so does `Expect` (§10.1.1): an interim 100 Continue is
+// between the client and us, and our answer must be a final one.
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "expect"];
+
+/** Removes the hop-by-hop headers, including any the client named in `Connection`. */
+function dropHopByHop(headers: Headers): void {
+  const nominated = (headers.get("Connection") ?? "").split(",").map((name) => name.trim().toLowerCase()).filter(Boolean);
+  for (const name of [...HOP_BY_HOP, ...nominated]) headers.delete(name);
+}
 
 /** The client's Cookie header without our cookies: the upstream has no business with them. */
 function upstreamCookies(header: string): string | null {
@@ -38,7 +46,7 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   }
 
   const headers = new Headers(c.req.raw.headers);
-  for (const name of HOP_BY_HOP) headers.delete(name);
+  dropHopByHop(headers);
   headers.delete("host");
   stripIdentityHeaders(headers);
   // A bearer credential of ours proves identity to us, not to the upstream.
@@ -49,9 +57,12 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   for (const [name, value] of Object.entries(await identityHeaders(c, session, upstream.origin))) headers.set(name, value);
   const providerToken = config.passAccessToken ? await getProviderToken(c) : null;
   if (providerToken) headers.set("X-Forwarded-Access-Token", providerToken.accessToken);
-  // Every forwarding header the client sent is gone; these are ours.
-  headers.set("X-Forwarded-Host", url.host);
-  headers.set("X-Forwarded-Proto", url.protocol.slice(0, -1));
+  // Every forwarding header the client sent is gone; these are ours, and
+  // name the worker's public origin (AUTH_URL when set), not whatever Host
+  // the client sent: upstreams build links from them.
+  const origin = new URL(c.var.origin);
+  headers.set("X-Forwarded-Host", origin.host);
+  headers.set("X-Forwarded-Proto", origin.protocol.slice(0, -1));
   const ip = c.req.header("CF-Connecting-IP");
   if (ip) {
     headers.set("X-Forwarded-For", ip);
@@ -70,8 +81,16 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   } catch {
     throw new AuthError(502, "upstream_unavailable", "The application behind this sign-in could not be reached.");
   }
+  // Only a final answer can be ours to give (a 1xx is the upstream's
+  // connection's business, and no Response can carry one).
+  if (response.status < 200) {
+    await response.body?.cancel();
+    throw new AuthError(502, "upstream_bad_response", "The application behind this sign-in sent an answer that could not be passed on.");
+  }
   const answer = new Headers(response.headers);
+  dropHopByHop(answer);
   dropOurSetCookies(answer);
+  c.set("proxied", true);
   // Through Hono's context so cookies set by a renewal on the way join the upstream's own.
   return c.newResponse(response.body, { status: response.status as StatusCode, headers: answer });
 }

@@ -108,6 +108,25 @@ describe("nginx auth_request in front of an application (examples/nginx.conf)", 
     await context.close();
   });
 
+  it("hands the renewal on even when the application answers 404, so no renewal is ever lost", async () => {
+    const context = await browser.newContext();
+    const page = await signInThroughNginx(context, "/before-404");
+    const refreshCookie = async () => (await context.cookies()).find((cookie) => cookie.name === "auth.refresh")?.value;
+    const before = await refreshCookie();
+    await page.waitForTimeout(2_500);
+    // The renewal happens on a request the application answers with 404.
+    const missing = await page.goto(`${nginx.url}/missing/favicon.ico`);
+    expect(missing!.status()).toBe(404);
+    expect(await refreshCookie()).not.toBe(before);
+    // Its session cookie expires again: the next renewal presents the new secret.
+    await page.waitForTimeout(2_500);
+    await page.goto(`${nginx.url}/after-404`);
+    expect(new URL(page.url()).pathname).toBe("/after-404");
+    expect((await seen(page)).headers["x-auth-request-user"]).toBe("dev:nginx-user");
+    expect(worker.output()).not.toContain("refresh_reuse");
+    await context.close();
+  });
+
   it("answers a signed-out visitor with a redirect to sign in", async () => {
     const response = await fetch(`${nginx.url}/private`, { redirect: "manual" });
     expect(response.status).toBe(302);

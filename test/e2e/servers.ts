@@ -27,10 +27,10 @@ export async function serve(handler: (req: IncomingMessage, res: ServerResponse)
   };
 }
 
-/** An application that shows what it was sent, as JSON. */
+/** An application that shows what it was sent, as JSON (with a 404 under /missing). */
 export function echoApp(): Promise<Running> {
   return serve((req, res) => {
-    res.writeHead(200, { "Content-Type": "application/json" });
+    res.writeHead(req.url?.startsWith("/missing") ? 404 : 200, { "Content-Type": "application/json" });
     res.end(JSON.stringify({ path: req.url, headers: req.headers }));
   });
 }

@@ -437,7 +437,13 @@ export async function startStandIn(port = 0): Promise<StandIn> {
       return res.end();
     }
     if (path === "/cacheable") {
-      res.writeHead(200, { "Content-Type": "text/plain", "Cache-Control": "public, max-age=3600" });
+      res.writeHead(200, {
+        "Content-Type": "text/plain",
+        "Cache-Control": "public, max-age=3600",
+        "CDN-Cache-Control": "public, max-age=3600",
+        "Surrogate-Control": "max-age=3600",
+        Expires: "Thu, 01 Jan 2099 00:00:00 GMT",
+      });
       return res.end("the same for everyone");
     }
     if (path === "/our-cookies") {

@@ -184,6 +184,78 @@ describe("proxy mode (UPSTREAM_URL)", () => {
     expect(echo.headers["x-authorization-hint"]).toBe("kept too");
   });
 
+  it("strips the identity and client-address headers of other gateways, mTLS terminators and method overrides, and headers named in Connection", async () => {
+    const jar = await signedIn();
+    const forged: Record<string, string> = {
+      "Client-IP": "10.0.0.1",
+      "X-Client-IP": "10.0.0.1",
+      "X-Cluster-Client-IP": "10.0.0.1",
+      "Fastly-Client-IP": "10.0.0.1",
+      "X-Originating-IP": "10.0.0.1",
+      "X-ProxyUser-Ip": "10.0.0.1",
+      "X-Forwarded": "for=10.0.0.1",
+      "Forwarded-For": "10.0.0.1",
+      "X-Appengine-User-Ip": "10.0.0.1",
+      "Cf-Pseudo-IPv4": "10.0.0.1",
+      "Cf-Access-Authenticated-User-Email": "admin@example.com",
+      "Cf-Access-Jwt-Assertion": "forged",
+      "X-Authentik-Username": "admin",
+      "X-Goog-Authenticated-User-Email": "admin@example.com",
+      "X-Amzn-Oidc-Identity": "admin",
+      "X-MS-CLIENT-PRINCIPAL-NAME": "admin",
+      "X-Pomerium-Jwt-Assertion": "forged",
+      "X-Authenticated-Userid": "admin",
+      "X-Consumer-Username": "admin",
+      "X-Vouch-User": "admin",
+      "X-Username": "admin",
+      "X-SSL-Client-Verify": "SUCCESS",
+      "X-SSL-Client-S-DN": "CN=admin",
+      "Ssl-Client-Verify": "SUCCESS",
+      "X-Client-Cert": "forged",
+      "X-Host": "evil.example",
+      "X-HTTP-Method-Override": "DELETE",
+      "X-Method-Override": "DELETE",
+      "X-Secret-Hop": "nominated",
+      Connection: "keep-alive, X-Secret-Hop",
+      "X-Application-Header": "kept",
+    };
+    const echo = await (await browse(jar, "/whoami", { headers: forged }, proxyVars)).json<Echo>();
+    for (const name of Object.keys(forged)) {
+      if (name === "X-Application-Header") continue;
+      expect(echo.headers[name.toLowerCase()], name).toBeUndefined();
+    }
+    expect(echo.headers["x-application-header"]).toBe("kept");
+  });
+
+  it("sends X-Forwarded-Host/Proto for the worker's public origin, not the client's Host, when AUTH_URL is set", async () => {
+    const vars = { ...proxyVars, AUTH_URL: "https://auth.example.com" };
+    const { jar } = await signIn("github", { as: "forwarded-host", vars, origin: "https://auth.example.com" });
+    const response = await call("https://evil.example/whoami", { headers: { Cookie: jar.header } }, vars);
+    const echo = await response.json<Echo>();
+    expect(echo.headers["x-forwarded-host"]).toBe("auth.example.com");
+    expect(echo.headers["x-forwarded-proto"]).toBe("https");
+  });
+
+  it("passes a request with Expect: 100-continue on as a plain request, never a 500", async () => {
+    const jar = await signedIn();
+    const response = await browse(jar, "/upload", { method: "POST", body: "hello", headers: { Origin: LOCAL, Expect: "100-continue", "Content-Type": "text/plain" } }, proxyVars);
+    expect(response.status).toBe(200);
+    const echo = await response.json<Echo>();
+    expect(echo.body).toBe("hello");
+    expect(echo.headers.expect).toBeUndefined();
+  });
+
+  it("gives our own pages on proxied paths our security headers, and leaves the upstream's answers alone", async () => {
+    const denied = await call("/private", { method: "POST", headers: { Accept: "text/html", Origin: LOCAL } }, proxyVars);
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
+    expect(denied.headers.get("X-Frame-Options")).toBe("DENY");
+    const jar = await signedIn();
+    const proxied = await browse(jar, "/created", { method: "PUT", body: "x", headers: { Origin: LOCAL } }, proxyVars);
+    expect(proxied.headers.get("Content-Security-Policy")).toBe("default-src 'self' upstream.example");
+    expect(proxied.headers.get("X-Frame-Options")).toBeNull();
+  });
+
   it("drops an upstream's Set-Cookie for any spelling of our cookies, and keeps its own", async () => {
     const jar = await signedIn();
     const before = jar.get("auth.session");
@@ -201,6 +273,7 @@ describe("responses that carry our cookies", () => {
     const jar = await signedIn(vars);
     const fresh = await browse(jar, "/cacheable", {}, vars);
     expect(fresh.headers.get("Cache-Control")).toBe("public, max-age=3600");
+    expect(fresh.headers.get("CDN-Cache-Control")).toBe("public, max-age=3600");
     expect(fresh.headers.getSetCookie()).toEqual([]);
     // Past its ACCESS_TTL the session cookie is renewed on the proxied request itself.
     const realNow = Date.now;
@@ -210,6 +283,8 @@ describe("responses that carry our cookies", () => {
       expect(renewed.status).toBe(200);
       expect(renewed.headers.getSetCookie().map((cookie) => cookie.split("=")[0])).toEqual(["auth.refresh", "auth.session"]);
       expect(renewed.headers.get("Cache-Control")).toBe("private, no-store");
+      // CDNs obey these over Cache-Control.
+      for (const name of ["CDN-Cache-Control", "Surrogate-Control", "Expires"]) expect(renewed.headers.get(name), name).toBeNull();
     } finally {
       Date.now = realNow;
     }
