@@ -75,16 +75,43 @@ describe("nginx auth_request in front of an application (examples/nginx.conf)", 
     await context.close();
   });
 
-  it("replaces identity headers a client tries to send", async () => {
+  it("replaces identity headers a client tries to send, and never hands the worker's cookies to the application", async () => {
     const context = await browser.newContext();
     await signInThroughNginx(context, "/spoof");
-    const response = await context.request.get(`${nginx.url}/spoof`, {
-      headers: { "X-Auth-Request-User": "dev:admin", "X-Forwarded-User": "admin", "X-Auth-Assertion": "forged" },
+    await context.addCookies([{ name: "theme", value: "dark", url: nginx.url }]);
+    const forged = {
+      "X-Auth-Request-User": "dev:admin",
+      "X-Auth-Request-Email": "admin@example.com",
+      "X-Auth-Request-Provider": "github",
+      "X-Auth-Request-Groups": "admins",
+      "X-Auth-Request-Access-Token": "forged",
+      "X-Forwarded-User": "admin",
+      "X-Forwarded-Preferred-Username": "admin",
+      "X-Forwarded-Groups": "admins",
+      "Remote-User": "admin",
+      "Remote-Groups": "admins",
+      "X-Webauth-User": "admin",
+      "X-Auth-Assertion": "forged",
+      X_Auth_Request_User: "dev:admin",
+    };
+    const response = await context.request.get(`${nginx.url}/spoof`, { headers: forged });
+    // Ours around the application's, in every position: only the application's reaches it.
+    const jar = Object.fromEntries((await context.cookies()).map((cookie) => [cookie.name, cookie.value]));
+    const mixed = await fetch(`${nginx.url}/spoof`, {
+      headers: { Cookie: `auth.refresh=${jar["auth.refresh"]}; a=1; auth.session=${jar["auth.session"]}; b=2; AUTH.FLOW=z; __Secure-auth.device=w` },
     });
+    expect(mixed.status).toBe(200);
+    expect((await mixed.json()).headers.cookie).toBe("a=1; b=2");
     const { headers } = await response.json();
     expect(headers["x-auth-request-user"]).toBe("dev:nginx-user");
-    expect(headers["x-forwarded-user"]).toBeUndefined();
+    expect(headers["x-auth-request-provider"]).toBe("dev");
     expect(headers["x-auth-assertion"]).not.toBe("forged");
+    // The development user has no email: the header is sent empty by the worker, and so removed.
+    expect(headers["x-auth-request-email"]).toBeUndefined();
+    for (const name of ["x-auth-request-groups", "x-auth-request-access-token", "x-forwarded-user", "x-forwarded-preferred-username", "x-forwarded-groups", "remote-user", "remote-groups", "x-webauth-user", "x_auth_request_user"]) {
+      expect(headers[name], name).toBeUndefined();
+    }
+    expect(headers.cookie).toBe("theme=dark");
     await context.close();
   });
 
