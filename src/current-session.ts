@@ -14,10 +14,18 @@ import { accessTokenAudience, verifyAccessToken } from "./tokens";
 
 type Presented = { token: string; from: "cookie" | "bearer" };
 
-/** What the request presents: `Authorization: Bearer …` first, else the session cookie. */
-function presented(c: Context<AppEnv>): Presented | null {
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "");
-  if (bearer) return { token: bearer[1]!, from: "bearer" };
+/** The `Authorization: Bearer` token, whoever issued it. */
+export const bearerToken = (c: Context<AppEnv>) => /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "")?.[1];
+
+/**
+ * What the request presents: a bearer token of ours first, else the
+ * session cookie. A bearer token someone else issued (an upstream's own API
+ * token, in proxy mode) is not a credential for us: it neither signs the
+ * request in nor out, and the cookie decides.
+ */
+async function presented(c: Context<AppEnv>): Promise<Presented | null> {
+  const bearer = bearerToken(c);
+  if (bearer && (await c.var.keys.issued(bearer))) return { token: bearer, from: "bearer" };
   const cookie = readAuthCookie(c, "session");
   return cookie ? { token: cookie, from: "cookie" } : null;
 }
@@ -33,7 +41,7 @@ async function openPresented(c: Context<AppEnv>, token: Presented | null): Promi
 }
 
 /** Opens a presented sealed session (cookie or bearer) without consulting the revocation list. */
-export const openSessionToken = (c: Context<AppEnv>) => openPresented(c, presented(c));
+export const openSessionToken = async (c: Context<AppEnv>) => openPresented(c, await presented(c));
 
 /** Renew when the session cookie has less than this share of its life left. */
 const RENEW_WHEN_LEFT = 0.2;
@@ -54,7 +62,7 @@ async function fromBearerJWT(c: Context<AppEnv>, token: string): Promise<Session
 }
 
 async function lookUp(c: Context<AppEnv>, renew: boolean): Promise<Session | null> {
-  const token = presented(c);
+  const token = await presented(c);
   if (token?.from === "bearer" && isJWS(token.token)) return fromBearerJWT(c, token.token);
   const opened = await openPresented(c, token);
   if (!opened || opened.status === "invalid") return null;

@@ -114,6 +114,23 @@ export class Keyring {
   }
 
   /**
+   * Whether a compact JWS or JWE names one of our keys (any configured
+   * secret's, sealing or signing) in its header — whether it is ours to
+   * judge, valid or not, rather than someone else's credential that merely
+   * travels in the same header. Nothing is verified here.
+   */
+  async issued(token: string): Promise<boolean> {
+    let kid: unknown;
+    try {
+      kid = JSON.parse(new TextDecoder().decode(base64url.decode(token.slice(0, token.indexOf("."))))).kid;
+    } catch {
+      return false;
+    }
+    if (typeof kid !== "string") return false;
+    return this.secrets.some((entry) => entry.kid === kid) || (await this.signingKeys()).some((key) => key.kid === kid);
+  }
+
+  /**
    * The key for a `kid`, or undefined when that secret is no longer
    * configured. Once derived, a key is returned without awaiting anything:
    * this runs for every request.

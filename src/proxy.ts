@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { StatusCode } from "hono/utils/http-status";
 import { dropOurSetCookies, isOurCookieName } from "./cookies";
-import { getProviderToken, getSession } from "./current-session";
+import { bearerToken, getProviderToken, getSession } from "./current-session";
 import type { AppEnv } from "./env";
 import { AuthError, unauthenticated } from "./errors";
 import { identityHeaders, stripIdentityHeaders } from "./identity";
@@ -49,8 +49,10 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   dropHopByHop(headers);
   headers.delete("host");
   stripIdentityHeaders(headers);
-  // A bearer credential of ours proves identity to us, not to the upstream.
-  if (/^Bearer\s/i.test(headers.get("Authorization") ?? "")) headers.delete("Authorization");
+  // A bearer credential of ours proves identity to us, not to the upstream;
+  // one the upstream issued is the upstream's, and goes on untouched.
+  const bearer = bearerToken(c);
+  if (bearer && (await c.var.keys.issued(bearer))) headers.delete("Authorization");
   const cookies = upstreamCookies(headers.get("Cookie") ?? "");
   if (cookies) headers.set("Cookie", cookies);
   else headers.delete("Cookie");

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { openSessionToken } from "./current-session";
+import { bearerToken, openSessionToken } from "./current-session";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
 import { readRefreshCookie } from "./refresh-cookie";
@@ -21,7 +21,8 @@ const insufficientScope = (message: string, headers: Record<string, string> = {}
  * still only that, so it is refused here too.
  */
 export const browserSessionOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (/^Bearer\s/i.test(c.req.header("Authorization") ?? "")) {
+  const bearer = bearerToken(c);
+  if (bearer && (await c.var.keys.issued(bearer))) {
     throw insufficientScope(
       "A bearer token can show who you are but cannot change security settings, manage sessions, mint tokens or administer. Use the signed-in browser.",
       { "WWW-Authenticate": 'Bearer error="insufficient_scope"' },

@@ -111,6 +111,21 @@ describe("proxy mode (UPSTREAM_URL)", () => {
     expect(echo.headers["x-auth-request-preferred-username"]).toBe("proxied");
   });
 
+  it("passes a bearer token it did not issue on to the upstream, and identifies the request by its cookie", async () => {
+    const jar = await signedIn();
+    const { privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519" });
+    const upstreamJWT = await new SignJWT({ sub: "api-client" }).setProtectedHeader({ alg: "EdDSA", kid: "upstream-key" }).setExpirationTime("5m").sign(privateKey);
+    for (const token of ["upstream-opaque-token", upstreamJWT]) {
+      const response = await browse(jar, "/api/x", { headers: { Authorization: `Bearer ${token}` } }, proxyVars);
+      expect(response.status, token).toBe(200);
+      const echo = await response.json<Echo>();
+      expect(echo.headers.authorization).toBe(`Bearer ${token}`);
+      expect(echo.headers["x-auth-request-preferred-username"]).toBe("proxied");
+    }
+    // Without a session, someone else's token signs nobody in.
+    expect((await call("/api/x", { headers: { Authorization: "Bearer upstream-opaque-token", Accept: "application/json" } }, proxyVars)).status).toBe(401);
+  });
+
   it("keeps /auth to itself", async () => {
     const response = await call("/auth/nothing-here", { headers: { Accept: "application/json" } }, proxyVars);
     expect(response.status).toBe(404);
