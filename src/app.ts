@@ -7,7 +7,8 @@ import { AuthError } from "./errors";
 import { securityHeaders } from "./headers";
 import { getKeyring } from "./keys";
 import { noStoreWithOurCookies } from "./cookies";
-import { changesState, sameOriginOnly } from "./origins";
+import { audit } from "./log";
+import { changesState, isLocalRequest, sameOriginOnly } from "./origins";
 import { proxy } from "./proxy";
 import { byIP, rateLimit } from "./rate-limit";
 import { refuseLargeBodies } from "./forms";
@@ -38,10 +39,20 @@ export function buildApp(config: Config): Hono<AppEnv> {
   const { basePath, upstream } = config;
   const isAuthPath = (path: string) => path === basePath || path.startsWith(`${basePath}/`);
 
+  // Without AUTH_URL the worker's origin — token issuer, redirect_uri,
+  // cookie names — is whatever Host each request names. Fine on localhost;
+  // in production say so once, at the first request that shows it.
+  let originWarned = false;
   app.use(async (c, next) => {
     c.set("config", config);
     c.set("keys", await keys);
     c.set("origin", config.authOrigin ?? requestOrigin(c.req.url));
+    if (!config.authOrigin && !originWarned && !isLocalRequest(c)) {
+      originWarned = true;
+      audit("config_warning", {
+        reason: "AUTH_URL is not set: the worker's origin (token issuer, redirect_uri, cookie names) follows each request's Host header; set AUTH_URL to its public origin, e.g. https://auth.example.com",
+      });
+    }
     await next();
   });
   app.use(noStoreWithOurCookies);

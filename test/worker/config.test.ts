@@ -132,6 +132,22 @@ describe("configuration", () => {
     expect(elsewhere.status).toBe(401);
   });
 
+  it("warns once, at the first production request, when AUTH_URL does not pin the origin", async () => {
+    const warningsIn = (log: { mock: { calls: unknown[][] } }) =>
+      log.mock.calls.map(([line]) => JSON.parse(String(line))).filter((line) => line.event === "config_warning" && /^AUTH_URL is not set/.test(line.reason));
+    const log = vi.spyOn(console, "log");
+    // A configuration of its own (a fresh isolate), identical to the default.
+    const unpinned = { ACCESS_TTL: "900" };
+    await call("http://localhost:8787/auth/session", {}, unpinned);
+    expect(warningsIn(log)).toEqual([]);
+    await call("https://auth.example.com/auth/session", {}, unpinned);
+    await call("https://other.example/auth/session", {}, unpinned);
+    expect(warningsIn(log)).toHaveLength(1);
+    const pinned = { AUTH_URL: "https://auth.example.com" };
+    await call("https://auth.example.com/auth/session", {}, pinned);
+    expect(warningsIn(log)).toHaveLength(1);
+  });
+
   it("serves under a configured base path", async () => {
     const response = await call("/login/signin", {}, { AUTH_BASE_PATH: "/login" });
     expect(response.status).toBe(200);
