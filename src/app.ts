@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import { cors } from "hono/cors";
+import { requestAddress } from "./client-address";
 import type { Config } from "./config";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
@@ -47,6 +48,7 @@ export function buildApp(config: Config): Hono<AppEnv> {
     c.set("config", config);
     c.set("keys", await keys);
     c.set("origin", config.authOrigin ?? requestOrigin(c.req.url));
+    c.set("clientAddress", requestAddress(c.req.raw, config.trustedProxies));
     if (!config.authOrigin && !originWarned && !isLocalRequest(c)) {
       originWarned = true;
       audit("config_warning", {
@@ -80,7 +82,7 @@ export function buildApp(config: Config): Hono<AppEnv> {
   // Before anything reads a body: none past our form limit ever is.
   auth.use(refuseLargeBodies);
   auth.use(sameOriginOnly);
-  // Every state-changing request counts against the general per-IP limit;
+  // Every state-changing request counts against the general per-address limit;
   // reads (the session, forward auth, pages) grant nothing new and are not limited.
   auth.use(async (c, next) => {
     if (changesState(c.req.method)) await rateLimit(c, "general", [byIP(c)]);

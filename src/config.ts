@@ -1,3 +1,4 @@
+import { parseCidr, type Cidr } from "./client-address";
 import type { Vars } from "./env";
 import { PROVIDERS } from "./providers";
 import type { Provider } from "./providers/types";
@@ -23,6 +24,8 @@ export interface Config {
   /** Proxy mode: where signed-in requests outside the base path go. */
   upstream: { origin: string; base: string } | null;
   passAccessToken: boolean;
+  /** Proxies whose `X-Forwarded-For` names the client (empty: only `CF-Connecting-IP` does). */
+  trustedProxies: readonly Cidr[];
   cookieDomain: string | null;
   /** Lifetimes in seconds. */
   accessTtl: number;
@@ -56,6 +59,34 @@ function origins(vars: VarReader, name: string): Set<string> {
     }
     result.add(url.origin);
   }
+  return result;
+}
+
+/** Longest part of an entry repeated in a message: enough to find it, not a dump of the variable. */
+const SHOWN = 50;
+
+/**
+ * TRUSTED_PROXIES: CIDRs, not secret, so a problem names the entry by its
+ * position and its value.
+ */
+function trustedProxies(vars: VarReader, warnings: string[]): Cidr[] {
+  const result: Cidr[] = [];
+  vars.list("TRUSTED_PROXIES").forEach((entry, i) => {
+    const named = `TRUSTED_PROXIES entry ${i + 1} ("${entry.slice(0, SHOWN)}")`;
+    const parsed = parseCidr(entry);
+    if (!parsed.ok) {
+      vars.problems.push(
+        parsed.reason === "host_bits"
+          ? `${named} has address bits set past its prefix: write its network, ${parsed.network}, or ${entry.split("/")[0]} alone for that one address`
+          : `${named} is not a CIDR such as 10.0.0.0/8 or fd00::/8, or a single address`,
+      );
+      return;
+    }
+    if (parsed.cidr.prefix === 0) {
+      warnings.push(`${named} trusts every address: any client can then choose the address it is rate-limited by with X-Forwarded-For; list only your proxies' addresses`);
+    }
+    result.push(parsed.cidr);
+  });
   return result;
 }
 
@@ -136,6 +167,7 @@ export function parseConfig(env: Vars): ConfigResult {
   const upstreamURL = vars.url("UPSTREAM_URL");
   const upstream = upstreamURL ? { origin: new URL(upstreamURL).origin, base: upstreamURL } : null;
   const passAccessToken = vars.boolean("PASS_ACCESS_TOKEN");
+  const proxies = trustedProxies(vars, warnings);
 
   if (vars.problems.length > 0) return { ok: false, problems: vars.problems };
   return {
@@ -152,6 +184,7 @@ export function parseConfig(env: Vars): ConfigResult {
       allowedEmailDomains,
       upstream,
       passAccessToken,
+      trustedProxies: proxies,
       cookieDomain,
       accessTtl,
       idleTtl,

@@ -28,6 +28,11 @@ export interface AppEnv {
     keys: Keyring;
     /** The worker's public origin: `AUTH_URL` when set, else the request's. */
     origin: string;
+    /**
+     * The client's address: `CF-Connecting-IP`, or, when that is one of
+     * TRUSTED_PROXIES, what they forwarded (see `clientAddress`).
+     */
+    clientAddress?: string;
     /** The request's session, looked up at most once (see `getSession`). */
     session?: Promise<Session | null>;
     /** Set by proxy mode: the response is the upstream's, with its own security headers. */

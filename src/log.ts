@@ -47,7 +47,9 @@ export function audit(event: AuditEvent, fields: AuditFields = {}, c?: Context):
     JSON.stringify({
       event,
       at: new Date().toISOString(),
-      ip: request?.headers.get("CF-Connecting-IP") ?? undefined,
+      // The client's address as the app resolved it (behind TRUSTED_PROXIES,
+      // the forwarded one); before that, what Cloudflare saw.
+      ip: c?.get("clientAddress") ?? request?.headers.get("CF-Connecting-IP") ?? undefined,
       country: request?.cf?.country,
       ...fields,
     }),

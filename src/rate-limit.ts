@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { addressKey } from "./client-address";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
 import { isInternal } from "./internal";
@@ -9,7 +10,8 @@ import { isLocalRequest } from "./origins";
  * What is being limited. `general` (every auth request), `token` and
  * `renewal` use RATE_LIMITER (100 per 10 s by default); sign-in starts,
  * callbacks and second-factor attempts use RATE_LIMITER_STRICT (5 per 10 s).
- * Each kind counts on its own, per client address and, where known, per user.
+ * Each kind counts on its own: per client address and, where known, per
+ * user; renewals per session and per user instead (see `renewSession`).
  */
 export type LimitKind = "general" | "signin" | "callback" | "second_factor" | "token" | "renewal";
 
@@ -22,7 +24,7 @@ const INTERNAL = "internal";
 
 /**
  * Counts one request of `kind` against each key (`ip:…`, `ip6-64:…`,
- * `missing-ip`, `internal`, `user:…`); over any limit, a 429 with
+ * `missing-ip`, `internal`, `session:…`, `user:…`); over any limit, a 429 with
  * Retry-After. The binding is a guard, not a lock: if it fails, the request
  * goes on rather than locking everyone out.
  */
@@ -40,7 +42,8 @@ export async function rateLimit(c: Context<AppEnv>, kind: LimitKind, keys: strin
       audit("rate_limit_unavailable", { reason: kind }, c);
     }
     if (!allowed) {
-      // The key's kind only: the address is already on the line as `ip`.
+      // The key's kind only (`ip`, `session`, …; a user key is the user):
+      // the address is already on the line as `ip`.
       audit("rate_limited", { reason: kind, key: key.startsWith("user:") ? key : key.split(":", 1)[0] }, c);
       throw new AuthError(429, "rate_limited", "Too many attempts. Please wait a few seconds and try again.", { "Retry-After": RETRY_AFTER });
     }
@@ -48,56 +51,13 @@ export async function rateLimit(c: Context<AppEnv>, kind: LimitKind, keys: strin
 }
 
 /**
- * The client's key. AuthService's requests name no client either, but come
- * from a Worker of ours rather than from outside: they keep a bucket of
- * their own under the usual limit.
+ * The client's key, by its address (`CF-Connecting-IP`, or behind
+ * TRUSTED_PROXIES the forwarded one). AuthService's requests name no client
+ * either, but come from a Worker of ours rather than from outside: they
+ * keep a bucket of their own under the usual limit.
  */
 export const byIP = (c: Context<AppEnv>) => {
   if (isInternal(c.req.raw)) return INTERNAL;
-  const address = c.req.header("CF-Connecting-IP");
+  const address = c.var.clientAddress;
   return address ? addressKey(address) : MISSING_IP;
 };
-
-/** Longer than any address; what Cloudflare would never send is still one key, not an unbounded one. */
-const MAX_UNREADABLE = 64;
-
-/**
- * The key a client address counts under. An IPv6 client is usually given a
- * whole /64 and can move between its addresses at will, so the /64 is the
- * client; an IPv4-mapped address is the IPv4 client it maps.
- */
-export function addressKey(address: string): string {
-  const v4 = ipv4(address);
-  if (v4) return `ip:${v4.join(".")}`;
-  const groups = ipv6(address);
-  if (!groups) return `ip:${address.slice(0, MAX_UNREADABLE)}`;
-  if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
-    return `ip:${groups.slice(6).flatMap((group) => [group >> 8, group & 0xff]).join(".")}`;
-  }
-  return `ip6-64:${groups.slice(0, 4).map((group) => group.toString(16)).join(":")}`;
-}
-
-function ipv4(text: string): number[] | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4 || !parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255)) return undefined;
-  return parts.map(Number);
-}
-
-/** The eight 16-bit groups of an IPv6 address in text form (RFC 4291 §2.2). */
-function ipv6(text: string): number[] | undefined {
-  // A dotted IPv4 tail (`::ffff:1.2.3.4`) spells the last two groups.
-  const tailAt = text.lastIndexOf(":") + 1;
-  if (tailAt > 0 && text.includes(".", tailAt)) {
-    const v4 = ipv4(text.slice(tailAt));
-    if (!v4) return undefined;
-    text = `${text.slice(0, tailAt)}${((v4[0]! << 8) | v4[1]!).toString(16)}:${((v4[2]! << 8) | v4[3]!).toString(16)}`;
-  }
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const [head, tail] = halves.map((half) => (half === "" ? [] : half.split(":")));
-  const zeros = 8 - head!.length - (tail?.length ?? 0);
-  if (tail ? zeros < 1 : zeros !== 0) return undefined;
-  const groups = [...head!, ...Array<string>(zeros).fill("0"), ...(tail ?? [])];
-  if (!groups.every((group) => /^[0-9a-f]{1,4}$/i.test(group))) return undefined;
-  return groups.map((group) => parseInt(group, 16));
-}

@@ -7,7 +7,7 @@ import { AuthError } from "./errors";
 import { audit } from "./log";
 import type { Profile } from "./profile";
 import type { Provider } from "./providers/types";
-import { byIP, rateLimit } from "./rate-limit";
+import { rateLimit } from "./rate-limit";
 import { endSession } from "./revocations";
 import { hashSecret, newSecret, refreshCookie, type RefreshCookie } from "./refresh-cookie";
 import { open, seal } from "./seal";
@@ -115,7 +115,16 @@ async function recheckAllowed(config: Config, provider: Provider | undefined, pr
  */
 export async function renewSession(c: Context<AppEnv>, claims: SessionClaims, refresh: RefreshCookie): Promise<Session | null> {
   const { config, keys } = c.var;
-  await rateLimit(c, "renewal", [byIP(c), `user:${claims.sub}`]);
+  // Per session and per user, never per address: behind a proxy or a
+  // server-side frontend every user arrives from the proxy's one address,
+  // and an address bucket would sign them all out together. Nor would it
+  // add anything: only we can seal a session cookie, so the session id and
+  // user here are ones we issued to whoever holds the cookies, and nobody
+  // can spread renewals over ids of their own making. A session renews
+  // about once per ACCESS_TTL, a few times at once when tabs race; the
+  // usual limit leaves room for that, and the user's key bounds someone
+  // with many sessions.
+  await rateLimit(c, "renewal", [`session:${claims.sid}`, `user:${claims.sub}`]);
   const now = nowSeconds();
   const presented = await hashSecret(keys, refresh.secret);
   const next = newSecret();

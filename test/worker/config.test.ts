@@ -27,6 +27,10 @@ describe("configuration", () => {
     [{ ALLOWED_USERS: "gitlab:583231" }, "ALLOWED_USERS names a provider this worker does not know (gitlab)"],
     [{ ALLOWED_GITHUB_ORGS: " , " }, "ALLOWED_GITHUB_ORGS is set but lists nothing: list entries, or remove ALLOWED_GITHUB_ORGS"],
     [{ ADMIN_USERS: "vercel:vc_user_4242", VERCEL_CLIENT_ID: undefined, VERCEL_CLIENT_SECRET: undefined }, "ADMIN_USERS lists vercel users, but vercel sign-in is not enabled"],
+    [{ TRUSTED_PROXIES: "10.0.0.0/8, 10.0.0.300/8" }, 'TRUSTED_PROXIES entry 2 ("10.0.0.300/8") is not a CIDR such as 10.0.0.0/8 or fd00::/8, or a single address'],
+    [{ TRUSTED_PROXIES: "fd00::/129" }, 'TRUSTED_PROXIES entry 1 ("fd00::/129") is not a CIDR'],
+    [{ TRUSTED_PROXIES: "192.168.1.5/24" }, 'TRUSTED_PROXIES entry 1 ("192.168.1.5/24") has address bits set past its prefix: write its network, 192.168.1.0/24, or 192.168.1.5 alone for that one address'],
+    [{ TRUSTED_PROXIES: " , " }, "TRUSTED_PROXIES is set but lists nothing"],
   ])("reports %o as a 500 naming the variable", async (vars, message) => {
     const response = await call("/auth/session", { headers: { Accept: "application/json" } }, vars);
     expect(response.status).toBe(500);
@@ -93,6 +97,27 @@ describe("configuration", () => {
     expect(result.ok && result.config.warnings).toEqual([
       "ALLOWED_USERS lists github:Alice by login, which can be renamed and then claimed by someone else: it still matches in this release only; replace it with the user's github:<id> key (logged when the entry matches, and shown on their signed-in page)",
       "ADMIN_USERS lists github:octocat by login, which can be renamed and then claimed by someone else: it still matches in this release only; replace it with the user's github:<id> key (logged when the entry matches, and shown on their signed-in page)",
+    ]);
+  });
+
+  it("reads TRUSTED_PROXIES as IPv4 and IPv6 CIDRs, and names every entry it cannot read", () => {
+    const good = parseConfig({ ...limiters, AUTH_SECRET: SECRET, DEV_PROVIDER: "true", TRUSTED_PROXIES: " 10.0.0.0/8, 192.168.1.5/32,fd00::/8 , 2001:db8::7 " });
+    expect(good.ok && good.config.trustedProxies.map((cidr) => cidr.prefix)).toEqual([8, 32, 8, 128]);
+    expect(good.ok && good.config.warnings).toEqual([]);
+    const unset = parseConfig({ ...limiters, AUTH_SECRET: SECRET, DEV_PROVIDER: "true" });
+    expect(unset.ok && unset.config.trustedProxies).toEqual([]);
+    const bad = parseConfig({ ...limiters, AUTH_SECRET: SECRET, DEV_PROVIDER: "true", TRUSTED_PROXIES: `10.0.0.0/8, proxy.internal, ${"f".repeat(80)}, 10.1.0.0/8` });
+    expect(!bad.ok && bad.problems).toEqual([
+      'TRUSTED_PROXIES entry 2 ("proxy.internal") is not a CIDR such as 10.0.0.0/8 or fd00::/8, or a single address',
+      `TRUSTED_PROXIES entry 3 ("${"f".repeat(50)}") is not a CIDR such as 10.0.0.0/8 or fd00::/8, or a single address`,
+      'TRUSTED_PROXIES entry 4 ("10.1.0.0/8") has address bits set past its prefix: write its network, 10.0.0.0/8, or 10.1.0.0 alone for that one address',
+    ]);
+  });
+
+  it("warns when TRUSTED_PROXIES trusts every address", () => {
+    const result = parseConfig({ ...limiters, AUTH_SECRET: SECRET, DEV_PROVIDER: "true", TRUSTED_PROXIES: "10.0.0.0/8, ::/0" });
+    expect(result.ok && result.config.warnings).toEqual([
+      'TRUSTED_PROXIES entry 2 ("::/0") trusts every address: any client can then choose the address it is rate-limited by with X-Forwarded-For; list only your proxies\' addresses',
     ]);
   });
 

@@ -1,7 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { internalRequest } from "../../src/internal";
-import { addressKey } from "../../src/rate-limit";
 import { browse, call, Jar, LOCAL, PUBLIC, signIn } from "./helpers";
 
 /**
@@ -18,7 +17,16 @@ const newIPv6Net = () => {
   return (host: string) => `${net}:${host}`;
 };
 
-afterEach(() => vi.restoreAllMocks());
+/** Addresses that are not in a test's TRUSTED_PROXIES, and the trusted proxies' own: distinct in each run. */
+const run = Math.floor(Math.random() * 200);
+let hostCounter = 0;
+const newClient = () => `198.51.${run}.${++hostCounter}`;
+const newProxy = () => `10.${run}.0.${++hostCounter}`;
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.useRealTimers();
+});
 
 const events = (log: { mock: { calls: unknown[][] } }) => log.mock.calls.map(([line]) => JSON.parse(String(line)));
 
@@ -122,32 +130,95 @@ describe("rate limiting", () => {
   });
 });
 
-describe("the address a rate limit counts by", () => {
-  it.each([
-    ["203.0.113.7", "ip:203.0.113.7"],
-    ["2001:DB8:0:1::5", "ip6-64:2001:db8:0:1"],
-    ["2001:0db8:0000:0001:ffff:0000:0000:0005", "ip6-64:2001:db8:0:1"],
-    ["2001:db8::1", "ip6-64:2001:db8:0:0"],
-    ["2001:db8:1:2:3:4:5::", "ip6-64:2001:db8:1:2"],
-    ["::1", "ip6-64:0:0:0:0"],
-    ["::", "ip6-64:0:0:0:0"],
-    ["64:ff9b::192.0.2.1", "ip6-64:64:ff9b:0:0"],
-    // An IPv4 client reaching us over IPv6 is that IPv4 client.
-    ["::ffff:198.51.100.9", "ip:198.51.100.9"],
-    ["::FFFF:c633:6409", "ip:198.51.100.9"],
-    ["0:0:0:0:0:ffff:198.51.100.9", "ip:198.51.100.9"],
-  ])("%s counts as %s", (address, key) => {
-    expect(addressKey(address)).toBe(key);
+describe("renewals", () => {
+  // Sessions expire by the worker's clock, and the test limiter's windows
+  // follow the same clock (once it is set, everything here is one window).
+  const pastAccessTtl = () => vi.setSystemTime(Date.now() + 901_000);
+  const setCookies = (response: Response) => response.headers.getSetCookie().map((header) => header.split("=")[0]);
+
+  it("keep a hundred people behind one proxy address signed in: counted per session and per user, not per address", async () => {
+    const jars: Jar[] = [];
+    for (let i = 0; i < 100; i++) jars.push((await signIn("dev", { as: `Behind Proxy ${run} ${i}` })).jar);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    pastAccessTtl();
+    const proxy = newIP();
+    const log = vi.spyOn(console, "log");
+    const answers = [];
+    for (const [i, jar] of jars.entries()) {
+      // An SPA's server reading the session, or a forward-auth proxy that hands our cookies on: one address for all.
+      const path = i % 2 === 0 ? "/auth/session" : "/auth/verify";
+      const response = await browse(jar, path, { headers: { "CF-Connecting-IP": proxy, "X-Auth-Deliver-Cookies": "true" } }, general);
+      answers.push({ path, status: response.status, cookies: setCookies(response) });
+    }
+    expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
+    expect(answers.every((answer) => answer.cookies.join() === "auth.refresh,auth.session")).toBe(true);
+    const lines = events(log);
+    expect(lines.filter((line) => line.event === "session_renewed")).toHaveLength(100);
+    expect(lines.filter((line) => line.event === "rate_limited")).toEqual([]);
   });
 
-  it.each(["not an address", "1.2.3.256", "1.2.3", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "1::2::3", ":1::2", "12345::", "2001:db8::1%eth0", "[::1]", "::ffff:1.2.3.4.5", "g::"])(
-    "%j is its own key",
-    (address) => {
-      expect(addressKey(address)).toBe(`ip:${address}`);
-    },
-  );
+  it("still limit one session that renews more often than the limit, by the session's own key", async () => {
+    const { jar } = await signIn("dev", { as: `Restless ${run}` });
+    vi.useFakeTimers({ toFake: ["Date"] });
+    pastAccessTtl();
+    const log = vi.spyOn(console, "log");
+    // Tabs racing with the same expired cookies: one rotates, the others
+    // are let through by the grace window, and every one of them counts.
+    const answers = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await call("/auth/session", { headers: { Cookie: jar.header, "CF-Connecting-IP": newIP() } }, general);
+      answers.push({ status: response.status, cookies: setCookies(response).join() });
+    }
+    expect(answers).toEqual([
+      { status: 200, cookies: "auth.refresh,auth.session" },
+      { status: 200, cookies: "auth.session" },
+      { status: 200, cookies: "auth.session" },
+      { status: 429, cookies: "" },
+    ]);
+    const limited = events(log).filter((line) => line.event === "rate_limited");
+    // The key's kind, as for addresses: not the session id.
+    expect(limited).toEqual([expect.objectContaining({ reason: "renewal", key: "session" })]);
+  });
+});
 
-  it("bounds the length of an address it cannot read", () => {
-    expect(addressKey("x".repeat(500))).toBe(`ip:${"x".repeat(64)}`);
+describe("behind TRUSTED_PROXIES", () => {
+  const vars = { ...strict, TRUSTED_PROXIES: "10.0.0.0/8, fd00::/8" };
+  const start = (peer: string, forwardedFor: string) =>
+    call("/auth/signin/github", { headers: { "CF-Connecting-IP": peer, "X-Forwarded-For": forwardedFor } }, vars);
+  const limitedLines = (log: { mock: { calls: unknown[][] } }) => events(log).filter((line) => line.event === "rate_limited");
+
+  it("counts each client behind a trusted proxy by its own address, and logs that address", async () => {
+    const proxy = newProxy();
+    const [alice, bob] = [newClient(), newClient()];
+    // Through two trusted proxies: the first appended Alice, the second the first.
+    for (let i = 0; i < 3; i++) expect((await start(proxy, `${alice}, ${newProxy()}`)).status).toBe(302);
+    const log = vi.spyOn(console, "log");
+    expect((await start(proxy, alice)).status).toBe(429);
+    expect(limitedLines(log)).toEqual([expect.objectContaining({ reason: "signin", key: "ip", ip: alice })]);
+    // Bob, behind the same proxy (or its IPv6 side), has a bucket of his own.
+    expect((await start(proxy, bob)).status).toBe(302);
+    expect((await start(`fd00::${hostCounter}`, bob)).status).toBe(302);
+  });
+
+  it("believes only what trusted proxies wrote: not a forged left-most entry, an untrusted peer's header or one it cannot read", async () => {
+    const client = newClient();
+    // The client makes up a new address each time; the proxy appends the real one.
+    // Whichever of the proxies it comes through, it is counted as itself.
+    for (let i = 0; i < 3; i++) expect((await start(newProxy(), `${newClient()}, ${client}`)).status).toBe(302);
+    const log = vi.spyOn(console, "log");
+    expect((await start(newProxy(), `${newClient()}, ${client}`)).status).toBe(429);
+    expect(limitedLines(log)).toEqual([expect.objectContaining({ key: "ip", ip: client })]);
+
+    // A peer that is not one of the proxies is the client, whatever it says it forwards.
+    const outsider = newIP();
+    for (let i = 0; i < 3; i++) expect((await start(outsider, newClient())).status).toBe(302);
+    expect((await start(outsider, newClient())).status).toBe(429);
+    expect(limitedLines(log)[1]).toMatchObject({ key: "ip", ip: outsider });
+
+    // A header that cannot be read names nobody: the proxy is the client.
+    const proxy = newProxy();
+    for (const forwarded of [`${newClient()}:443`, "unknown", `${newClient()},,`]) expect((await start(proxy, forwarded)).status).toBe(302);
+    expect((await start(proxy, `[${newClient()}]`)).status).toBe(429);
+    expect(limitedLines(log)[2]).toMatchObject({ key: "ip", ip: proxy });
   });
 });
