@@ -65,7 +65,8 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   const origin = new URL(c.var.origin);
   headers.set("X-Forwarded-Host", origin.host);
   headers.set("X-Forwarded-Proto", origin.protocol.slice(0, -1));
-  const ip = c.req.header("CF-Connecting-IP");
+  // The client as resolved (behind TRUSTED_PROXIES, the address they forwarded).
+  const ip = c.var.clientAddress;
   if (ip) {
     headers.set("X-Forwarded-For", ip);
     headers.set("X-Real-IP", ip);

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import { requireSession } from "../current-session";
 import type { AppEnv } from "../env";
-import { byIP, rateLimit } from "../rate-limit";
+import { rateLimit } from "../rate-limit";
 import { ACCESS_TOKEN_TTL, accessTokenAudience, issueAccessToken, jwks } from "../tokens";
 
 /** The public keys for bearer tokens and the upstream assertion, as a JWKS. */
@@ -15,7 +15,8 @@ export async function serveJWKS(c: Context<AppEnv>) {
 export const tokenRoutes = new Hono<AppEnv>()
   .post("/token", async (c) => {
     const session = await requireSession(c);
-    await rateLimit(c, "token", [byIP(c), `user:${session.userKey}`]);
+    // Per session and user, like renewals: behind a proxy everyone shares an address.
+    await rateLimit(c, "token", [`session:${session.id}`, `user:${session.userKey}`]);
     const { origin, config } = c.var;
     const accessToken = await issueAccessToken(c.var.keys, session, origin, accessTokenAudience(origin, config.basePath));
     return c.json({ access_token: accessToken, token_type: "Bearer", expires_in: ACCESS_TOKEN_TTL });
