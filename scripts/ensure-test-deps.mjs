@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Runs before `npm test`: the end-to-end tests drive Debian's Chromium
 // through playwright-core (never a Playwright browser download) and put
-// Debian's nginx in front of the worker. Installs what is missing with
-// apt-get when we may (root or passwordless sudo); otherwise says how.
+// Debian's nginx and Caddy in front of the worker. Installs what is missing
+// with apt-get when we may (root or passwordless sudo); otherwise says how.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
 const needed = [
   { path: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", apt: "chromium" },
   { path: process.env.NGINX_PATH ?? "/usr/sbin/nginx", apt: "nginx-light" },
+  { path: process.env.CADDY_PATH ?? "/usr/bin/caddy", apt: "caddy" },
 ].filter(({ path }) => !existsSync(path));
 if (needed.length === 0) process.exit(0);
 

@@ -1,21 +1,11 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { generateCookie, getCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
+import { COOKIE_NAMES, cookiePrefix, prefixedCookieName, type CookieKind, type CookiePrefix } from "./cookie-names";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
 
-export type CookieKind = "session" | "refresh" | "flow" | "verify" | "device";
-
-const NAMES: Record<CookieKind, string> = {
-  session: "auth.session",
-  refresh: "auth.refresh",
-  flow: "auth.flow",
-  verify: "auth.verify",
-  /** "Remember this device" for the second factor. */
-  device: "auth.device",
-};
-
-const OUR_NAMES = new Set(Object.values(NAMES));
+const OUR_NAMES = new Set(Object.values(COOKIE_NAMES));
 
 /**
  * True for any spelling of one of our cookies' names: with or without a
@@ -59,25 +49,22 @@ const CACHE_OVERRIDES = ["CDN-Cache-Control", "Cloudflare-CDN-Cache-Control", "S
 export const MAX_COOKIE_BYTES = 4096;
 
 interface Scope {
-  prefix: "host" | "secure" | undefined;
+  prefix: CookiePrefix;
   options: CookieOptions;
 }
 
-// `__Host-` on https binds a cookie to this exact host; with COOKIE_DOMAIN
-// sibling subdomains must see it, which only `__Secure-` allows. Plain-http
-// localhost gets neither, since browsers refuse Secure cookies there.
+/** Where our cookies go on this request, and their prefix (see `cookiePrefix`). */
 function scope(c: Context<AppEnv>): Scope {
   const { cookieDomain } = c.var.config;
   const secure = c.var.origin.startsWith("https:");
   const options: CookieOptions = { path: "/", httpOnly: true, sameSite: "Lax", secure };
   if (cookieDomain) options.domain = cookieDomain;
-  return { prefix: secure ? (cookieDomain ? "secure" : "host") : undefined, options };
+  return { prefix: cookiePrefix(secure, cookieDomain), options };
 }
 
 /** The name a cookie kind has on this request's scheme, prefix included. */
 export function cookieName(c: Context<AppEnv>, kind: CookieKind): string {
-  const { prefix } = scope(c);
-  return (prefix === "host" ? "__Host-" : prefix === "secure" ? "__Secure-" : "") + NAMES[kind];
+  return prefixedCookieName(kind, scope(c).prefix);
 }
 
 /**
@@ -88,7 +75,7 @@ export function cookieName(c: Context<AppEnv>, kind: CookieKind): string {
  */
 export function authCookie(c: Context<AppEnv>, kind: CookieKind, value: string, maxAge?: number): string {
   const { prefix, options } = scope(c);
-  const header = generateCookie(NAMES[kind], value, { ...options, prefix, ...(maxAge === undefined ? {} : { maxAge }) });
+  const header = generateCookie(COOKIE_NAMES[kind], value, { ...options, prefix, ...(maxAge === undefined ? {} : { maxAge }) });
   if (header.length > MAX_COOKIE_BYTES) {
     throw new AuthError(422, "cookie_too_large", `This ${kind} would need a cookie larger than ${MAX_COOKIE_BYTES} bytes, so it was refused.`);
   }

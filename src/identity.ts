@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "./env";
+import type { IdentityHeader } from "./forward-auth";
 import type { Session } from "./session";
 import { signAssertion } from "./tokens";
 
@@ -43,17 +44,6 @@ const SPOOFABLE = new RegExp(
 export function stripIdentityHeaders(headers: Headers): void {
   for (const name of [...headers.keys()]) if (SPOOFABLE.test(name.toLowerCase().replaceAll("_", "-"))) headers.delete(name);
 }
-
-/** What forward auth answers and the proxy sends upstream; the proxy recipes copy exactly these. */
-export const IDENTITY_HEADERS = [
-  "X-Auth-Request-User",
-  "X-Auth-Request-Email",
-  "X-Auth-Request-Preferred-Username",
-  "X-Auth-Request-Provider",
-  "X-Auth-Request-Session",
-  "X-Auth-Assertion",
-] as const;
-export type IdentityHeader = (typeof IDENTITY_HEADERS)[number];
 
 const printable = (value: string | null) => (value !== null && /^[\x20-\x7e]+$/.test(value) ? value : null);
 

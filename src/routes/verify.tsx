@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import { getSession } from "../current-session";
 import type { AppEnv } from "../env";
+import { DELIVERS_COOKIES } from "../forward-auth";
 import { identityHeaders } from "../identity";
 import { isTrustedOrigin } from "../origins";
 import { SignInRequiredPage } from "../pages/signin-required";
@@ -23,17 +24,6 @@ function originalURL(c: Context<AppEnv>): string | undefined {
   if (host && uri) return `${c.req.header("X-Forwarded-Proto") ?? "https"}://${host}${uri.startsWith("/") ? uri : `/${uri}`}`;
   return c.req.query("rd");
 }
-
-/**
- * The request header a proxy recipe sets when it hands our `Set-Cookie` on
- * to the browser (nginx's `add_header`, Traefik v3's
- * `addAuthCookiesToResponse`). Only then may forward auth renew a session:
- * a rotated refresh secret that never reaches the browser would make its
- * next renewal look like theft. Without it an expired session answers 401,
- * and the browser's own visit to the sign-in URL renews it and comes
- * straight back.
- */
-export const DELIVERS_COOKIES = "X-Auth-Deliver-Cookies";
 
 /**
  * Forward auth (nginx `auth_request`, Traefik `forwardAuth`, Caddy

@@ -91,3 +91,50 @@ http {
     },
   };
 }
+
+/**
+ * Debian's Caddy (2.6) running `examples/Caddyfile`, with its ports pointed
+ * at the worker and the application of this test run. Only global options
+ * are added: no admin endpoint, localhost only, its state in a temp dir.
+ */
+export async function startCaddy(workerPort: number, appPort: number): Promise<Running> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "esw-caddy-"));
+  const site = readFileSync("examples/Caddyfile", "utf8")
+    .replaceAll(":8080 {", `:${port} {`)
+    .replaceAll("127.0.0.1:8787", `127.0.0.1:${workerPort}`)
+    .replaceAll("127.0.0.1:3000", `127.0.0.1:${appPort}`);
+  const config = join(dir, "Caddyfile");
+  writeFileSync(config, `{\n\tadmin off\n\tdefault_bind 127.0.0.1\n}\n\n${site}`);
+  let log = "";
+  const caddy = spawn(process.env.CADDY_PATH ?? "/usr/bin/caddy", ["run", "--config", config, "--adapter", "caddyfile"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir },
+  });
+  caddy.stdout.on("data", (chunk) => (log += chunk));
+  caddy.stderr.on("data", (chunk) => (log += chunk));
+  async function stop() {
+    if (caddy.exitCode === null) {
+      const exited = new Promise((resolve) => caddy.once("exit", resolve));
+      caddy.kill("SIGTERM");
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3_000))]);
+      if (caddy.exitCode === null) caddy.kill("SIGKILL");
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/auth/style.css`);
+      break;
+    } catch {
+      const exited = caddy.exitCode !== null;
+      if (exited || Date.now() > deadline) {
+        await stop();
+        throw new Error(`caddy ${exited ? "exited" : "did not start"}:\n${log}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  return { url: `http://localhost:${port}`, port, stop };
+}
