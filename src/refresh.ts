@@ -4,6 +4,7 @@ import type { Config } from "./config";
 import { clearSessionCookies } from "./cookies";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
+import type { Keyring } from "./keys";
 import { audit } from "./log";
 import type { Profile } from "./profile";
 import type { Provider } from "./providers/types";
@@ -21,6 +22,21 @@ import { findSession, rotateSecret, storeProviderRefreshToken, type Rotated } fr
  * the loser must not be taken for a thief.
  */
 export const GRACE_SECONDS = 30;
+
+/**
+ * Whether the refresh cookie's secret is the one D1 holds for its live
+ * session (or the one it replaced, within the grace window) — proof that
+ * this is the browser the session was given to, not someone holding only
+ * the sealed session. Null when there is no live session to ask about.
+ * One D1 read: for routes that act, never on the hot path.
+ */
+export async function holdsRefreshSecret(db: D1Database, keys: Keyring, refresh: RefreshCookie, now = nowSeconds()): Promise<boolean | null> {
+  const record = await findSession(db, refresh.sid);
+  if (!record || record.revoked_at !== null || now >= record.expires_at || now >= record.idle_expires_at) return null;
+  const presented = await hashSecret(keys, refresh.secret);
+  if (presented.includes(record.secret_hash)) return true;
+  return record.previous_secret_hash !== null && presented.includes(record.previous_secret_hash) && record.rotated_at !== null && now - record.rotated_at <= GRACE_SECONDS;
+}
 
 /** Renew the provider's access token this long before it expires. */
 const PROVIDER_TOKEN_MARGIN = 60;
@@ -115,16 +131,16 @@ async function recheckAllowed(config: Config, provider: Provider | undefined, pr
  */
 export async function renewSession(c: Context<AppEnv>, claims: SessionClaims, refresh: RefreshCookie): Promise<Session | null> {
   const { config, keys } = c.var;
-  // Per session and per user, never per address: behind a proxy or a
+  // Per session, never per address or user. Behind a proxy or a
   // server-side frontend every user arrives from the proxy's one address,
-  // and an address bucket would sign them all out together. Nor would it
-  // add anything: only we can seal a session cookie, so the session id and
-  // user here are ones we issued to whoever holds the cookies, and nobody
-  // can spread renewals over ids of their own making. A session renews
-  // about once per ACCESS_TTL, a few times at once when tabs race; the
-  // usual limit leaves room for that, and the user's key bounds someone
-  // with many sessions.
-  await rateLimit(c, "renewal", [`session:${claims.sid}`, `user:${claims.sub}`]);
+  // and an address bucket would sign them all out together. A user bucket
+  // would be charged before the secret is checked, so any old cookie of
+  // the user's — a signed-out session's, still authentic — could spend it
+  // and stop their live sessions renewing. A session's own bucket can only
+  // be spent with that session's cookie; it renews about once per
+  // ACCESS_TTL, a few times at once when tabs race, and the usual limit
+  // leaves room for that.
+  await rateLimit(c, "renewal", [`session:${claims.sid}`]);
   const now = nowSeconds();
   const presented = await hashSecret(keys, refresh.secret);
   const next = newSecret();

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { bearerToken, openSessionToken } from "./current-session";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
+import { holdsRefreshSecret } from "./refresh";
 import { readRefreshCookie } from "./refresh-cookie";
 
 const insufficientScope = (message: string, headers: Record<string, string> = {}) => new AuthError(403, "insufficient_scope", message, headers);
@@ -15,7 +16,8 @@ const insufficientScope = (message: string, headers: Record<string, string> = {}
  * signed in.
  *
  * That browser is told apart by the pair of cookies only it was given: the
- * session cookie and the refresh cookie of the same session. The sealed
+ * session cookie and the refresh cookie of the same session, whose secret
+ * is checked against D1 (one read; acting is rare). The sealed
  * session alone is a credential we hand out for callers that cannot keep
  * cookies; moved from the Authorization header into a Cookie header it is
  * still only that, so it is refused here too.
@@ -29,8 +31,14 @@ export const browserSessionOnly: MiddlewareHandler<AppEnv> = async (c, next) => 
     );
   }
   const opened = await openSessionToken(c);
-  if (opened && opened.status !== "invalid" && readRefreshCookie(c)?.sid !== opened.claims.sid) {
-    throw insufficientScope("This can only be done in the browser that signed in.");
+  if (opened && opened.status !== "invalid") {
+    // The session id is no secret (the session API shows it): the refresh
+    // cookie must carry the secret D1 holds for that session. A session
+    // that is no longer live is left to the route, which treats it as
+    // signed out.
+    const refresh = readRefreshCookie(c);
+    const holds = refresh?.sid === opened.claims.sid ? await holdsRefreshSecret(c.env.DB, c.var.keys, refresh) : false;
+    if (holds === false) throw insufficientScope("This can only be done in the browser that signed in.");
   }
   await next();
 };

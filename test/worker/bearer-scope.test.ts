@@ -87,6 +87,32 @@ describe("bearer credentials never act", () => {
     });
   }
 
+  for (const route of routes) {
+    it(`${route.method} ${route.path.replace("SESSION", ":id")} refuses the sealed session with a refresh cookie that names its session but not its secret`, async () => {
+      const { jar } = await holder("Scope Admin");
+      const { body: before } = await sessionOf(jar);
+      // The session id is public (GET /auth/session shows it); the secret is not.
+      const forged = `${before.sessionId}.${"A".repeat(43)}`;
+      const response = await call(
+        route.path.replace("SESSION", before.sessionId),
+        {
+          method: route.method,
+          headers: {
+            Cookie: `auth.session=${jar.get("auth.session")}; auth.refresh=${forged}`,
+            Accept: "application/json",
+            ...(route.body && { "Content-Type": "application/x-www-form-urlencoded" }),
+          },
+          body: route.body,
+        },
+        admin,
+      );
+      expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({ error: "insufficient_scope" });
+      expect((await sessionOf(jar)).status).toBe(200);
+      expect(await env.DB.prepare("SELECT count(*) AS n FROM second_factors WHERE user_key = 'dev:scope-admin'").first("n")).toBe(0);
+    });
+  }
+
   it("a refresh cookie of another session does not make the pair", async () => {
     const { jar } = await holder("Scope Admin");
     const other = await holder("Scope Admin");
