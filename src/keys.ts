@@ -122,7 +122,7 @@ export class Keyring {
   async issued(token: string): Promise<boolean> {
     let kid: unknown;
     try {
-      kid = JSON.parse(new TextDecoder().decode(base64url.decode(token.slice(0, token.indexOf("."))))).kid;
+      kid = JSON.parse(new TextDecoder().decode(base64url.decode(token.slice(0, token.indexOf(".")).replace(/=+$/, "")))).kid;
     } catch {
       return false;
     }

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { StatusCode } from "hono/utils/http-status";
 import { dropOurSetCookies, isOurCookieName } from "./cookies";
-import { bearerToken, getProviderToken, getSession } from "./current-session";
+import { getProviderToken, getSession } from "./current-session";
 import type { AppEnv } from "./env";
 import { AuthError, unauthenticated } from "./errors";
 import { identityHeaders, stripIdentityHeaders } from "./identity";
@@ -18,13 +18,28 @@ function dropHopByHop(headers: Headers): void {
   for (const name of [...HOP_BY_HOP, ...nominated]) headers.delete(name);
 }
 
-/** The client's Cookie header without our cookies: the upstream has no business with them. */
+/**
+ * The client's Cookie header without our cookies: the upstream has no
+ * business with them. Two Cookie header lines arrive joined by ", ", and a
+ * cookie value may not hold a comma (RFC 6265 §4.1.1), so pairs are split
+ * on both.
+ */
 function upstreamCookies(header: string): string | null {
   const kept = header
-    .split(";")
+    .split(/[;,]/)
     .map((pair) => pair.trim())
     .filter((pair) => pair && !isOurCookieName(pair.slice(0, pair.indexOf("=") >>> 0)));
   return kept.length ? kept.join("; ") : null;
+}
+
+/**
+ * Whether an Authorization header carries a token of ours anywhere — also
+ * malformed (`Bearer:…`, two credentials in one header): whatever the
+ * client meant, our token stays here.
+ */
+async function carriesOurToken(c: Context<AppEnv>, header: string): Promise<boolean> {
+  for (const token of header.match(/[\w=-]+(?:\.[\w=-]*){2,4}/g) ?? []) if (await c.var.keys.issued(token)) return true;
+  return false;
 }
 
 /**
@@ -51,8 +66,7 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   stripIdentityHeaders(headers);
   // A bearer credential of ours proves identity to us, not to the upstream;
   // one the upstream issued is the upstream's, and goes on untouched.
-  const bearer = bearerToken(c);
-  if (bearer && (await c.var.keys.issued(bearer))) headers.delete("Authorization");
+  if (await carriesOurToken(c, headers.get("Authorization") ?? "")) headers.delete("Authorization");
   const cookies = upstreamCookies(headers.get("Cookie") ?? "");
   if (cookies) headers.set("Cookie", cookies);
   else headers.delete("Cookie");

@@ -102,6 +102,14 @@ describe("nginx auth_request in front of an application (examples/nginx.conf)", 
     });
     expect(mixed.status).toBe(200);
     expect((await mixed.json()).headers.cookie).toBe("a=1; b=2");
+    // More of ours than the recipe's passes: none of ours gets through.
+    const many = await fetch(`${nginx.url}/spoof`, {
+      headers: {
+        Cookie: `auth.refresh=${jar["auth.refresh"]}; auth.session=${jar["auth.session"]}; a=1; __Host-auth.session=x; __Host-auth.refresh=x; __Secure-auth.session=x; __Secure-auth.refresh=x; Auth.Device=x`,
+      },
+    });
+    expect(many.status).toBe(200);
+    expect((await many.json()).headers.cookie ?? "").not.toMatch(/auth\./i);
     const { headers } = await response.json();
     expect(headers["x-auth-request-user"]).toBe("dev:nginx-user");
     expect(headers["x-auth-request-provider"]).toBe("dev");

@@ -126,6 +126,22 @@ describe("proxy mode (UPSTREAM_URL)", () => {
     expect((await call("/api/x", { headers: { Authorization: "Bearer upstream-opaque-token", Accept: "application/json" } }, proxyVars)).status).toBe(401);
   });
 
+  it("never forwards a token of ours, however the client spells the Authorization header, nor our cookies from a second Cookie line", async () => {
+    const jar = await signedIn();
+    const { access_token: ours } = await (await browse(jar, "/auth/token", { method: "POST", headers: { Origin: LOCAL } }, proxyVars)).json<{ access_token: string }>();
+    const [h, p, sig] = ours.split(".");
+    for (const header of [`Bearer ${ours}, Bearer x`, `Bearer:${ours}`, `Basic x, Bearer ${ours}`]) {
+      const response = await browse(jar, "/api/x", { headers: { Authorization: header } }, proxyVars);
+      expect(response.status, header).toBe(200);
+      expect((await response.json<Echo>()).headers.authorization, header).toBeUndefined();
+    }
+    // Ours by its key id, but not as we spell it: refused, never passed on.
+    expect((await browse(jar, "/api/x", { headers: { Authorization: `Bearer ${h}==.${p}.${sig}`, Accept: "application/json" } }, proxyVars)).status).toBe(401);
+    // Two Cookie lines arrive joined by ", ".
+    const response = await call("/api/x", { headers: { Authorization: `Bearer ${ours}`, Cookie: `x=1, auth.session=${jar.get("auth.session")}` } }, proxyVars);
+    expect((await response.json<Echo>()).headers.cookie).toBe("x=1");
+  });
+
   it("keeps /auth to itself", async () => {
     const response = await call("/auth/nothing-here", { headers: { Accept: "application/json" } }, proxyVars);
     expect(response.status).toBe(404);
