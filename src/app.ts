@@ -42,18 +42,20 @@ export function buildApp(config: Config): Hono<AppEnv> {
 
   // Without AUTH_URL the worker's origin — token issuer, redirect_uri,
   // cookie names — is whatever Host each request names. Fine on localhost;
-  // in production say so once, at the first request that shows it.
-  let originWarned = false;
+  // in production say so, once: the first request tells which it is.
+  let originChecked = config.authOrigin !== null;
   app.use(async (c, next) => {
     c.set("config", config);
     c.set("keys", await keys);
     c.set("origin", config.authOrigin ?? requestOrigin(c.req.url));
     c.set("clientAddress", requestAddress(c.req.raw, config.trustedProxies));
-    if (!config.authOrigin && !originWarned && !isLocalRequest(c)) {
-      originWarned = true;
-      audit("config_warning", {
-        reason: "AUTH_URL is not set: the worker's origin (token issuer, redirect_uri, cookie names) follows each request's Host header; set AUTH_URL to its public origin, e.g. https://auth.example.com",
-      });
+    if (!originChecked) {
+      originChecked = true;
+      if (!isLocalRequest(c)) {
+        audit("config_warning", {
+          reason: "AUTH_URL is not set: the worker's origin (token issuer, redirect_uri, cookie names) follows each request's Host header; set AUTH_URL to its public origin, e.g. https://auth.example.com",
+        });
+      }
     }
     await next();
   });

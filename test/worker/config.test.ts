@@ -161,10 +161,10 @@ describe("configuration", () => {
     const warningsIn = (log: { mock: { calls: unknown[][] } }) =>
       log.mock.calls.map(([line]) => JSON.parse(String(line))).filter((line) => line.event === "config_warning" && /^AUTH_URL is not set/.test(line.reason));
     const log = vi.spyOn(console, "log");
-    // A configuration of its own (a fresh isolate), identical to the default.
-    const unpinned = { ACCESS_TTL: "900" };
-    await call("http://localhost:8787/auth/session", {}, unpinned);
+    // Configurations of their own (fresh isolates), identical to the default.
+    await call("http://localhost:8787/auth/session", {}, { ACCESS_TTL: "900" });
     expect(warningsIn(log)).toEqual([]);
+    const unpinned = { ACCESS_TTL: "900" };
     await call("https://auth.example.com/auth/session", {}, unpinned);
     await call("https://other.example/auth/session", {}, unpinned);
     expect(warningsIn(log)).toHaveLength(1);
