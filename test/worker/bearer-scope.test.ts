@@ -32,84 +32,52 @@ const routes: { method: string; path: string; body?: string }[] = [
   { method: "DELETE", path: "/auth/admin/sessions?user=dev:scope-admin" },
 ];
 
+/** Sends `route` as the holder's session `id`, with `headers` as the only credential; the route's effect must not happen. */
+async function attempt(route: (typeof routes)[number], id: string, headers: Record<string, string>) {
+  return call(
+    route.path.replace("SESSION", id),
+    {
+      method: route.method,
+      headers: { ...headers, Accept: "application/json", ...(route.body && { "Content-Type": "application/x-www-form-urlencoded" }) },
+      body: route.body,
+    },
+    admin,
+  );
+}
+
+async function expectNothingHappened(jar: Jar) {
+  expect((await sessionOf(jar)).status).toBe(200);
+  expect(await env.DB.prepare("SELECT count(*) AS n FROM second_factors WHERE user_key = 'dev:scope-admin'").first("n")).toBe(0);
+}
+
 describe("bearer credentials never act", () => {
   for (const route of routes) {
-    it(`${route.method} ${route.path.replace("SESSION", ":id")} answers a bearer caller 403 insufficient_scope and changes nothing`, async () => {
+    const name = `${route.method} ${route.path.replace("SESSION", ":id")}`;
+
+    it(`${name} answers a bearer caller 403 insufficient_scope and changes nothing`, async () => {
       const { jar, credentials } = await holder("Scope Admin");
       const { body: before } = await sessionOf(jar);
       for (const [kind, credential] of Object.entries(credentials)) {
-        const response = await call(
-          route.path.replace("SESSION", before.sessionId),
-          {
-            method: route.method,
-            headers: {
-              Authorization: `Bearer ${credential}`,
-              Accept: "application/json",
-              ...(route.body && { "Content-Type": "application/x-www-form-urlencoded" }),
-            },
-            body: route.body,
-          },
-          admin,
-        );
+        const response = await attempt(route, before.sessionId, { Authorization: `Bearer ${credential}` });
         expect(response.status, kind).toBe(403);
         expect(response.headers.get("WWW-Authenticate"), kind).toBe('Bearer error="insufficient_scope"');
         expect(await response.json(), kind).toMatchObject({ error: "insufficient_scope" });
         expect(response.headers.getSetCookie(), kind).toEqual([]);
       }
-      // Nothing happened: the session lives, no second factor was started.
-      expect((await sessionOf(jar)).status).toBe(200);
-      expect(await env.DB.prepare("SELECT count(*) AS n FROM second_factors WHERE user_key = 'dev:scope-admin'").first("n")).toBe(0);
+      await expectNothingHappened(jar);
     });
-  }
 
-  for (const route of routes) {
-    it(`${route.method} ${route.path.replace("SESSION", ":id")} refuses the sealed session moved into a Cookie header without its refresh cookie`, async () => {
+    it(`${name} refuses the sealed session moved into a Cookie header, alone or with a refresh cookie that names its session but not its secret`, async () => {
       const { jar } = await holder("Scope Admin");
       const { body: before } = await sessionOf(jar);
-      // What a CLI handed the sealed session could send: the value, as a cookie, with no browser headers.
-      const response = await call(
-        route.path.replace("SESSION", before.sessionId),
-        {
-          method: route.method,
-          headers: {
-            Cookie: `auth.session=${jar.get("auth.session")}`,
-            Accept: "application/json",
-            ...(route.body && { "Content-Type": "application/x-www-form-urlencoded" }),
-          },
-          body: route.body,
-        },
-        admin,
-      );
-      expect(response.status).toBe(403);
-      expect(await response.json()).toMatchObject({ error: "insufficient_scope" });
-      expect((await sessionOf(jar)).status).toBe(200);
-      expect(await env.DB.prepare("SELECT count(*) AS n FROM second_factors WHERE user_key = 'dev:scope-admin'").first("n")).toBe(0);
-    });
-  }
-
-  for (const route of routes) {
-    it(`${route.method} ${route.path.replace("SESSION", ":id")} refuses the sealed session with a refresh cookie that names its session but not its secret`, async () => {
-      const { jar } = await holder("Scope Admin");
-      const { body: before } = await sessionOf(jar);
-      // The session id is public (GET /auth/session shows it); the secret is not.
-      const forged = `${before.sessionId}.${"A".repeat(43)}`;
-      const response = await call(
-        route.path.replace("SESSION", before.sessionId),
-        {
-          method: route.method,
-          headers: {
-            Cookie: `auth.session=${jar.get("auth.session")}; auth.refresh=${forged}`,
-            Accept: "application/json",
-            ...(route.body && { "Content-Type": "application/x-www-form-urlencoded" }),
-          },
-          body: route.body,
-        },
-        admin,
-      );
-      expect(response.status).toBe(403);
-      expect(await response.json()).toMatchObject({ error: "insufficient_scope" });
-      expect((await sessionOf(jar)).status).toBe(200);
-      expect(await env.DB.prepare("SELECT count(*) AS n FROM second_factors WHERE user_key = 'dev:scope-admin'").first("n")).toBe(0);
+      const sealed = `auth.session=${jar.get("auth.session")}`;
+      // What a CLI handed the sealed session could send, with no browser headers; the session id is public, the secret is not.
+      for (const cookie of [sealed, `${sealed}; auth.refresh=${before.sessionId}.${"A".repeat(43)}`]) {
+        const response = await attempt(route, before.sessionId, { Cookie: cookie });
+        expect(response.status, cookie).toBe(403);
+        expect(await response.json()).toMatchObject({ error: "insufficient_scope" });
+      }
+      await expectNothingHappened(jar);
     });
   }
 
