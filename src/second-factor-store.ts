@@ -160,9 +160,17 @@ export async function claimAttempt(db: D1Database, pendingId: string, expiresAt:
   return row !== null;
 }
 
-/** Marks a pending sign-in completed, so its verify cookie can never be used again. */
-export async function completePendingSignIn(db: D1Database, pendingId: string, maxAttempts: number): Promise<void> {
-  await run(() => db.prepare("UPDATE pending_signins SET attempts = ?2 WHERE id = ?1").bind(pendingId, maxAttempts).run());
+/**
+ * Marks a pending sign-in completed, so its verify cookie can never be used
+ * again — once: of two requests completing it at the same moment (two
+ * right codes), only one is told it may. Completed is one past the last
+ * attempt, which an attempt can reach but never pass.
+ */
+export async function completePendingSignIn(db: D1Database, pendingId: string, maxAttempts: number): Promise<boolean> {
+  const result = await run(() =>
+    db.prepare("UPDATE pending_signins SET attempts = ?2 + 1 WHERE id = ?1 AND attempts <= ?2").bind(pendingId, maxAttempts).run(),
+  );
+  return result.meta.changes === 1;
 }
 
 export async function deleteExpiredPendingSignIns(db: D1Database, now: number, batch: number): Promise<number> {

@@ -114,10 +114,13 @@ export async function readPendingSignIn(c: Context<AppEnv>): Promise<PendingSign
   return opened.status === "valid" ? opened.claims : null;
 }
 
-/** The verify cookie is spent: it can never complete a sign-in again. */
-export async function finishPendingSignIn(c: Context<AppEnv>, pending: PendingSignIn): Promise<void> {
-  await completePendingSignIn(c.env.DB, pending.pid, MAX_ATTEMPTS);
+/**
+ * Spends the verify cookie: it can never complete a sign-in again. False
+ * when another request completed it first; that one creates the session.
+ */
+export async function finishPendingSignIn(c: Context<AppEnv>, pending: PendingSignIn): Promise<boolean> {
   clearAuthCookie(c, "verify");
+  return completePendingSignIn(c.env.DB, pending.pid, MAX_ATTEMPTS);
 }
 
 /** What came of a code given for an enabled second factor. */

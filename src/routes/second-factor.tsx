@@ -106,7 +106,9 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     if (checked.status !== "valid") {
       return refuse(c, refusal(checked), (message) => c.html(<SecondFactorPage basePath={basePath} error={message} />));
     }
-    await finishPendingSignIn(c, pending);
+    if (!(await finishPendingSignIn(c, pending))) {
+      throw new AuthError(400, "pending_signin_void", "This sign-in was already completed. Please sign in again.");
+    }
     const session = await startSession(c, {
       provider: pending.prv,
       profile: pending.usr,

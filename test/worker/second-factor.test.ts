@@ -398,3 +398,20 @@ describe("guessing across sign-ins", () => {
     expect((await browse(jar, "/auth/2fa/disable", post({ code: recoveryCodes[0]! }, json))).status).toBe(200);
   });
 });
+
+describe("completing a pending sign-in", () => {
+  it("happens once: two right codes sent at the same moment with one verify cookie make one session", async () => {
+    const { recoveryCodes } = await enrolled("Double Submit");
+    const jar = await pending("Double Submit");
+    const send = (code: string) => call("/auth/2fa/verify", { ...post({ code }, json), headers: { ...post({ code }, json).headers, Cookie: jar.header } });
+    const answers = await Promise.all([send(recoveryCodes[0]!), send(recoveryCodes[1]!)]);
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([200, 400]);
+    const refused = answers.find((answer) => answer.status === 400)!;
+    expect(await refused.json()).toMatchObject({ error: "pending_signin_void" });
+    const sessions = await env.DB.prepare("SELECT count(*) AS n FROM sessions WHERE user_key = 'dev:double-submit' AND revoked_at IS NULL").first("n");
+    // One from enrolling, one from this sign-in.
+    expect(sessions).toBe(2);
+  });
+});
+
