@@ -12,6 +12,8 @@ export async function home(c: Context<AppEnv>) {
   const session = await getSession(c);
   if (!session) return c.redirect(signInURL(c, c.req.path), 302);
   const providerName = c.var.config.providers.get(session.provider)?.name ?? session.provider;
+  // A person's own page, also at `/` outside the auth routes' no-store.
+  c.header("Cache-Control", "no-store");
   return c.html(<HomePage basePath={basePath} session={session} providerName={providerName} />);
 }
 

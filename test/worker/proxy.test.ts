@@ -321,6 +321,14 @@ describe("responses that carry our cookies", () => {
     }
   });
 
+  it("the signed-in home page at / is never stored, renewing or not", async () => {
+    const { jar } = await signIn("dev", { as: "Home Page" });
+    const home = await browse(jar, "/");
+    expect(home.status).toBe(200);
+    expect(home.headers.getSetCookie()).toEqual([]);
+    expect(home.headers.get("Cache-Control")).toBe("no-store");
+  });
+
   it("the signed-in home page that renews is private too", async () => {
     const vars = { ACCESS_TTL: "60" };
     const { jar } = await signIn("dev", { as: "Home Renewal", vars });
