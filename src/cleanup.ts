@@ -9,14 +9,16 @@ const BATCH = 500;
 const MAX_BATCHES = 20;
 
 /**
- * The Cron Trigger's job: delete refresh records past their expiry, revoked
- * ones once no cookie could still need them, and expired pending sign-ins,
- * in bounded batches so one run never holds D1 for long.
+ * The Cron Trigger's job: delete refresh records once they have been over —
+ * expired, idle or revoked — for longer than the revocation window, so that
+ * "sign out everywhere" and an admin's "end all" still find every session a
+ * cookie or token could name; and expired pending sign-ins. In bounded
+ * batches, so one run never holds D1 for long.
  */
 export async function cleanUp(db: D1Database, config: Config, now = nowSeconds()): Promise<number> {
   let deleted = 0;
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const removed = await deleteSpentSessions(db, now, now - revocationWindow(config), BATCH);
+    const removed = await deleteSpentSessions(db, now - revocationWindow(config), BATCH);
     deleted += removed;
     if (removed < BATCH) break;
   }

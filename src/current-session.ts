@@ -57,6 +57,7 @@ async function fromBearerJWT(c: Context<AppEnv>, token: string): Promise<Session
     user: { id: claims.sub.slice(claims.provider.length + 1), login: claims.login, name: claims.name, email: claims.email, avatarUrl: claims.picture },
     remember: false,
     expiresAt: claims.exp!,
+    endsAt: claims.exp!,
     providerToken: null,
   };
 }

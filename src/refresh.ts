@@ -41,8 +41,8 @@ export async function holdsRefreshSecret(db: D1Database, keys: Keyring, refresh:
 /** Renew the provider's access token this long before it expires. */
 const PROVIDER_TOKEN_MARGIN = 60;
 
-/** Claims for a new session cookie, without the old token's iat/exp. */
-const carryOver = (claims: SessionClaims, token?: { pat: string; pax: number | null }): SessionClaims => ({
+/** Claims for a new session cookie, without the old token's iat/exp, ending when the record says the session ends. */
+const carryOver = (claims: SessionClaims, record: { expires_at: number; idle_expires_at: number }, token?: { pat: string; pax: number | null }) => ({
   sid: claims.sid,
   sub: claims.sub,
   prv: claims.prv,
@@ -50,6 +50,7 @@ const carryOver = (claims: SessionClaims, token?: { pat: string; pax: number | n
   pat: token?.pat ?? claims.pat,
   pax: token ? token.pax : claims.pax,
   rem: claims.rem,
+  end: Math.min(record.expires_at, record.idle_expires_at),
 });
 
 function signedOut(c: Context<AppEnv>): null {
@@ -160,7 +161,7 @@ export async function renewSession(c: Context<AppEnv>, claims: SessionClaims, re
     return signedOut(c);
   }
   const maxAge = cookieMaxAge(row.remember === 1, row.expires_at, now);
-  const { cookie, session } = await sealSession(c, carryOver(claims, token ?? undefined), maxAge);
+  const { cookie, session } = await sealSession(c, carryOver(claims, row, token ?? undefined), maxAge);
   // The refresh cookie goes first: a forward-auth proxy that passes on only
   // one Set-Cookie (nginx before 1.23) must pass the one that cannot be lost.
   c.header("Set-Cookie", refreshCookie(c, claims.sid, next, maxAge), { append: true });
@@ -177,7 +178,7 @@ async function afterLostRotation(c: Context<AppEnv>, claims: SessionClaims, pres
     // Another request rotated moments ago and its response carries the new
     // refresh cookie; this one only needs a session cookie, and must not
     // overwrite the new refresh cookie with anything.
-    const { cookie, session } = await sealSession(c, carryOver(claims), cookieMaxAge(record.remember === 1, record.expires_at, now));
+    const { cookie, session } = await sealSession(c, carryOver(claims, record), cookieMaxAge(record.remember === 1, record.expires_at, now));
     c.header("Set-Cookie", cookie, { append: true });
     return session;
   }

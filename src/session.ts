@@ -22,6 +22,13 @@ export interface SessionClaims {
   pat: string;
   pax: number | null;
   rem: boolean;
+  /**
+   * When the session ends at the latest, as of this cookie: the earlier of
+   * its idle and absolute limits (epoch seconds). Neither this cookie nor a
+   * bearer token minted from it outlives it. Absent from cookies sealed
+   * before it existed.
+   */
+  end?: number;
 }
 
 export interface Session {
@@ -32,6 +39,8 @@ export interface Session {
   remember: boolean;
   /** When this session cookie needs renewing (epoch seconds); renewal is automatic. */
   expiresAt: number;
+  /** When the session itself ends at the latest (epoch seconds); nothing minted from it may outlive this. */
+  endsAt: number;
   /** Null when the caller proved itself with a bearer JWT, which never carries the provider token. */
   providerToken: ProviderToken | null;
 }
@@ -52,19 +61,24 @@ export function toSession(claims: SessionClaims, expiresAt: number): Session {
     user: claims.usr,
     remember: claims.rem,
     expiresAt,
+    endsAt: claims.end ?? expiresAt,
     providerToken: { accessToken: claims.pat, expiresAt: claims.pax },
   };
 }
 
 /**
  * Seals claims into a session cookie value. The token is good for
- * ACCESS_TTL; the cookie itself lives as long as the refresh cookie, so an
- * expired token can still be renewed.
+ * ACCESS_TTL, and never past the session's end (`end`): a renewal just
+ * before the absolute limit must not buy a full ACCESS_TTL beyond it. The
+ * cookie itself lives as long as the refresh cookie, so an expired token
+ * can still be renewed.
  */
-export async function sealSession(c: Context<AppEnv>, claims: SessionClaims, cookieMaxAge: number | undefined): Promise<{ cookie: string; session: Session }> {
+export async function sealSession(c: Context<AppEnv>, claims: SessionClaims & { end: number }, cookieMaxAge: number | undefined): Promise<{ cookie: string; session: Session }> {
   const { config, keys } = c.var;
-  const token = await seal(keys, "session", { ...claims }, config.accessTtl);
-  return { cookie: authCookie(c, "session", token, cookieMaxAge), session: toSession(claims, nowSeconds() + config.accessTtl) };
+  const now = nowSeconds();
+  const ttl = Math.max(1, Math.min(config.accessTtl, claims.end - now));
+  const token = await seal(keys, "session", { ...claims }, ttl);
+  return { cookie: authCookie(c, "session", token, cookieMaxAge), session: toSession(claims, now + ttl) };
 }
 
 /** Cookie lifetime: browser-session cookies, or persistent until the session's end with remember-me. */
@@ -90,7 +104,7 @@ export async function startSession(c: Context<AppEnv>, fresh: NewSession): Promi
   const endsAt = now + (fresh.remember ? config.rememberTtl : config.maxTtl);
   const idleEndsAt = fresh.remember ? endsAt : Math.min(endsAt, now + config.idleTtl);
   const maxAge = cookieMaxAge(fresh.remember, endsAt, now);
-  const claims: SessionClaims = {
+  const claims: SessionClaims & { end: number } = {
     sid: id,
     sub: `${fresh.provider}:${fresh.profile.id}`,
     prv: fresh.provider,
@@ -98,6 +112,7 @@ export async function startSession(c: Context<AppEnv>, fresh: NewSession): Promi
     pat: fresh.tokens.accessToken,
     pax: fresh.tokens.accessTokenExpiresAt,
     rem: fresh.remember,
+    end: idleEndsAt,
   };
   const { cookie, session } = await sealSession(c, claims, maxAge);
   const secret = newSecret();

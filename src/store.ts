@@ -135,19 +135,19 @@ export async function listUserSessions(db: D1Database, userKey: string, now: num
 }
 
 /**
- * Deletes up to `batch` records that can no longer matter: past their
- * expiry, or revoked before `revokedBefore`. Returns how many went.
+ * Deletes up to `batch` records that can no longer matter: ended — expired,
+ * idle or revoked — before `before`. Returns how many went.
  */
-export async function deleteSpentSessions(db: D1Database, now: number, revokedBefore: number, batch: number): Promise<number> {
+export async function deleteSpentSessions(db: D1Database, before: number, batch: number): Promise<number> {
   const result = await run(() =>
     db
       .prepare(
         `DELETE FROM sessions WHERE id IN (
            SELECT id FROM sessions
-            WHERE expires_at <= ?1 OR idle_expires_at <= ?1 OR revoked_at <= ?2
-            LIMIT ?3)`,
+            WHERE expires_at <= ?1 OR idle_expires_at <= ?1 OR revoked_at <= ?1
+            LIMIT ?2)`,
       )
-      .bind(now, revokedBefore, batch)
+      .bind(before, batch)
       .run(),
   );
   return result.meta.changes;

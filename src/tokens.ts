@@ -62,9 +62,11 @@ export function signAssertion(keys: Keyring, session: Session, issuer: string, u
   return sign(keys, identity(session), ASSERTION_TYPE, issuer, upstreamOrigin, ASSERTION_TTL);
 }
 
-/** A short-lived bearer token for APIs; its audience is the worker's auth API (`accessTokenAudience`). */
-export function issueAccessToken(keys: Keyring, session: Session, issuer: string, audience: string): Promise<string> {
-  return sign(keys, identity(session), ACCESS_TOKEN_TYPE, issuer, audience, ACCESS_TOKEN_TTL);
+/** A short-lived bearer token for APIs (15 minutes, at most until the session ends); its audience is the worker's auth API (`accessTokenAudience`). */
+export async function issueAccessToken(keys: Keyring, session: Session, issuer: string, audience: string): Promise<{ token: string; expiresIn: number }> {
+  // Never past the session's own end: a token is not a way to outlive it.
+  const expiresIn = Math.max(1, Math.min(ACCESS_TOKEN_TTL, session.endsAt - nowSeconds()));
+  return { token: await sign(keys, identity(session), ACCESS_TOKEN_TYPE, issuer, audience, expiresIn), expiresIn };
 }
 
 /** The public keys as a JSON Web Key Set. */

@@ -3,7 +3,7 @@ import { Hono } from "hono/tiny";
 import { requireSession } from "../current-session";
 import type { AppEnv } from "../env";
 import { rateLimit } from "../rate-limit";
-import { ACCESS_TOKEN_TTL, accessTokenAudience, issueAccessToken, jwks } from "../tokens";
+import { accessTokenAudience, issueAccessToken, jwks } from "../tokens";
 
 /** The public keys for bearer tokens and the upstream assertion, as a JWKS. */
 export async function serveJWKS(c: Context<AppEnv>) {
@@ -18,7 +18,7 @@ export const tokenRoutes = new Hono<AppEnv>()
     // Per session and user, like renewals: behind a proxy everyone shares an address.
     await rateLimit(c, "token", [`session:${session.id}`, `user:${session.userKey}`]);
     const { origin, config } = c.var;
-    const accessToken = await issueAccessToken(c.var.keys, session, origin, accessTokenAudience(origin, config.basePath));
-    return c.json({ access_token: accessToken, token_type: "Bearer", expires_in: ACCESS_TOKEN_TTL });
+    const { token, expiresIn } = await issueAccessToken(c.var.keys, session, origin, accessTokenAudience(origin, config.basePath));
+    return c.json({ access_token: token, token_type: "Bearer", expires_in: expiresIn });
   })
   .get("/jwks.json", serveJWKS);

@@ -20,16 +20,20 @@ const ids = async () => (await env.DB.prepare("SELECT id FROM sessions WHERE use
 describe("the cleanup Cron Trigger", () => {
   it("deletes expired and long-revoked records, keeps live and recently revoked ones, in batches", async () => {
     await insert("live", { expires_at: now + 1000, idle_expires_at: now + 500 });
-    await insert("expired", { expires_at: now - 1, idle_expires_at: now - 1 });
-    await insert("idle", { expires_at: now + 1000, idle_expires_at: now - 1 });
+    // Over for longer than the revocation window (15 min + 1 min): nothing can name them any more.
+    await insert("expired", { expires_at: now - 3600, idle_expires_at: now - 3600 });
+    await insert("idle", { expires_at: now + 1000, idle_expires_at: now - 3600 });
     await insert("revoked-old", { expires_at: now + 1000, idle_expires_at: now + 500, revoked_at: now - 3600 });
+    // Over only just: kept, so that "sign out everywhere" still finds them.
     await insert("revoked-new", { expires_at: now + 1000, idle_expires_at: now + 500, revoked_at: now - 10 });
-    for (let i = 0; i < 1200; i++) await insert(`bulk-${String(i).padStart(4, "0")}`, { expires_at: now - 5, idle_expires_at: now - 5 });
+    await insert("expired-new", { expires_at: now - 10, idle_expires_at: now - 10 });
+    await insert("idle-new", { expires_at: now + 1000, idle_expires_at: now - 10 });
+    for (let i = 0; i < 1200; i++) await insert(`bulk-${String(i).padStart(4, "0")}`, { expires_at: now - 3600, idle_expires_at: now - 3600 });
 
     const log = vi.spyOn(console, "log");
     await worker.scheduled(createScheduledController({ cron: "*/30 * * * *" }), env as unknown as Env);
 
-    expect(await ids()).toEqual(["live", "revoked-new"]);
+    expect(await ids()).toEqual(["expired-new", "idle-new", "live", "revoked-new"]);
     expect(log.mock.calls.map(([line]) => JSON.parse(String(line)))).toEqual(
       expect.arrayContaining([expect.objectContaining({ event: "cleanup", deleted: 1203 })]),
     );

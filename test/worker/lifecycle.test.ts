@@ -206,6 +206,23 @@ describe("timeouts", () => {
     expect(lastOk).toBe(24 * 7 - 12);
   });
 
+  it("a renewal just before the absolute limit issues a cookie and a token that end with the session", async () => {
+    const vars = { SESSION_IDLE_TTL: "1000", SESSION_MAX_TTL: "1000" };
+    const { jar } = await signIn("dev", { as: "Last Minutes", vars });
+    const session = jar.get("auth.session")!;
+    advance(850);
+    // Near its end the cookie renews; the new one may only live to the session's end (150 s), not ACCESS_TTL.
+    expect((await browse(jar, "/auth/session", {}, vars)).status).toBe(200);
+    expect(jar.get("auth.session")).not.toBe(session);
+    const minted = await browse(jar, "/auth/token", { method: "POST", headers: { Origin: LOCAL } }, vars);
+    const { access_token: token, expires_in: expiresIn } = await minted.json<{ access_token: string; expires_in: number }>();
+    expect(expiresIn).toBe(150);
+    advance(151);
+    // Neither the cookie alone (no refresh cookie: no renewal) nor the token outlives the session.
+    expect((await call("/auth/session", { headers: { Cookie: `auth.session=${jar.get("auth.session")}` } }, vars)).status).toBe(401);
+    expect((await call("/auth/session", { headers: { Authorization: `Bearer ${token}` } }, vars)).status).toBe(401);
+  });
+
   it("without remember-me: browser-session cookies; with it: persistent ones that survive idle days", async () => {
     const plain = await signIn("dev", { as: "Forgetful" });
     for (const header of plain.response.headers.getSetCookie().filter((h) => /^auth\.(session|refresh)=/.test(h))) {
