@@ -8,8 +8,11 @@ import { newDeviceKey } from "./second-factor";
 import { rotateDeviceKey } from "./second-factor-store";
 import { revokeSession, revokeUserSessions, type Revoked } from "./store";
 import { nowSeconds } from "./time";
+import { withTimeout } from "./timeout";
 import { ACCESS_TOKEN_TTL } from "./tokens";
 
+/** A KV call that has not answered by then fails closed, like a D1 statement. */
+const KV_TIMEOUT_MS = 5_000;
 /** KV's smallest allowed expirationTtl. */
 const KV_MIN_TTL = 60;
 /** Covers clock skew between the location that wrote and those that read. */
@@ -32,7 +35,7 @@ export const revocationWindow = (config: Config) => Math.max(KV_MIN_TTL, config.
  */
 export async function isRevoked(kv: KVNamespace, sessionId: string): Promise<boolean> {
   try {
-    return (await kv.get(keyFor(sessionId))) !== null;
+    return (await withTimeout(kv.get(keyFor(sessionId)), KV_TIMEOUT_MS, unavailable)) !== null;
   } catch {
     throw unavailable();
   }
@@ -41,7 +44,7 @@ export async function isRevoked(kv: KVNamespace, sessionId: string): Promise<boo
 /** Puts a session id on the revocation list. */
 export async function revokeSessionId(kv: KVNamespace, config: Config, sessionId: string): Promise<void> {
   try {
-    await kv.put(keyFor(sessionId), "1", { expirationTtl: revocationWindow(config) });
+    await withTimeout(kv.put(keyFor(sessionId), "1", { expirationTtl: revocationWindow(config) }), KV_TIMEOUT_MS, unavailable);
   } catch {
     throw unavailable();
   }

@@ -176,4 +176,13 @@ describe("POST /auth/signout", () => {
     expect(response.headers.get("Retry-After")).toBe("5");
     expect(await response.json()).toMatchObject({ error: "revocation_list_unavailable" });
   });
+
+  it("fails closed when the revocation list does not answer within 5 s", async () => {
+    const jar = await signedIn();
+    const hanging = { get: () => new Promise(() => {}), put: () => new Promise(() => {}) };
+    // Without a timeout of its own this would wait forever (the test would time out).
+    const response = await browse(jar, "/auth/session", { headers: json }, { REVOCATIONS: hanging });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ error: "revocation_list_unavailable" });
+  }, 15_000);
 });
