@@ -1,5 +1,6 @@
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "../env";
+import { readAuthCookie } from "../cookies";
 import { AuthError } from "../errors";
 import { takeFlow } from "../flow";
 import { audit } from "../log";
@@ -14,11 +15,19 @@ export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", asyn
   const provider = requireProvider(c);
   // Before the flow cookie is taken, so a refused callback can be retried.
   await rateLimit(c, "callback", [byIP(c)]);
-  const flow = await takeFlow(c);
   const query = c.req.query();
+  // The state names the flow: nothing else in the request is looked at
+  // before it matches one this browser started.
+  const flow = await takeFlow(c, query.state);
   try {
+    if (!flow && readAuthCookie(c, "flow") !== undefined) {
+      throw new AuthError(400, "invalid_state", "This sign-in could not be verified (the state does not match). Please sign in again.");
+    }
     if (!flow) {
       throw new AuthError(400, "flow_missing", "This sign-in has expired or was started in another browser. Please sign in again.");
+    }
+    if (flow.prv !== provider.id) {
+      throw new AuthError(400, "invalid_state", "This sign-in could not be verified (the state does not match). Please sign in again.");
     }
     if (query.error !== undefined) {
       if (query.error === "access_denied") {
@@ -29,9 +38,6 @@ export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", asyn
         throw new AuthError(502, "provider_error", `${provider.name} could not complete the sign-in. Please try again.`);
       }
       throw new AuthError(400, "provider_refused", `${provider.name} refused the sign-in request.`);
-    }
-    if (flow.prv !== provider.id || !query.state || query.state !== flow.st) {
-      throw new AuthError(400, "invalid_state", "This sign-in could not be verified (the state does not match). Please sign in again.");
     }
     if (!query.code) throw new AuthError(400, "missing_code", `${provider.name} did not send a sign-in code.`);
 

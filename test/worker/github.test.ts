@@ -46,13 +46,44 @@ describe("GitHub sign-in against the stand-in", () => {
     expect(cookie).not.toContain(url.searchParams.get("state")!);
   });
 
-  it("refuses a callback whose state does not match the flow cookie", async () => {
+  it("refuses a callback whose state does not match the flow cookie, and leaves the real sign-in alone", async () => {
     const jar = new Jar();
-    await browse(jar, "/auth/signin/github");
+    const started = await browse(jar, "/auth/signin/github");
+    const flow = jar.get("auth.flow");
     const forged = await browse(jar, "/auth/callback/github?code=anything&state=forged", { headers: { Accept: "application/json" } });
     expect(forged.status).toBe(400);
     expect(await forged.json()).toMatchObject({ error: "invalid_state" });
     expect(jar.get("auth.session")).toBeUndefined();
+    expect(jar.get("auth.flow")).toBe(flow);
+    const approved = await fetch(new URL(started.headers.get("Location")!), { redirect: "manual" });
+    expect((await browse(jar, approved.headers.get("Location")!)).status).toBe(302);
+    expect(jar.get("auth.session")).toBeDefined();
+  });
+
+  it("lets two tabs sign in at once, and no link to the callback can cancel either", async () => {
+    const jar = new Jar();
+    const first = new URL((await browse(jar, "/auth/signin/github?redirect_to=%2Ffirst")).headers.get("Location")!);
+    const second = new URL((await browse(jar, "/auth/signin/github?redirect_to=%2Fsecond")).headers.get("Location")!);
+    // Any site can link here; without the state of a flow this browser started, nothing happens.
+    const cancel = await browse(jar, "/auth/callback/github?error=access_denied", { headers: { Accept: "application/json" } });
+    expect(cancel.status).toBe(400);
+    const back = async (authorize: URL) => (await fetch(authorize, { redirect: "manual" })).headers.get("Location")!;
+    const secondDone = await browse(jar, await back(second));
+    expect(secondDone.status).toBe(302);
+    expect(secondDone.headers.get("Location")).toBe("/second");
+    const firstDone = await browse(jar, await back(first));
+    expect(firstDone.status).toBe(302);
+    expect(firstDone.headers.get("Location")).toBe("/first");
+    // Each flow is good for one callback.
+    expect(jar.get("auth.flow")).toBeUndefined();
+  });
+
+  it("acts on the provider's error only for the flow its state names, and ends that flow", async () => {
+    const jar = new Jar();
+    const started = new URL((await browse(jar, "/auth/signin/github")).headers.get("Location")!);
+    const denied = await browse(jar, `/auth/callback/github?error=access_denied&state=${started.searchParams.get("state")}`, { headers: { Accept: "application/json" } });
+    expect(denied.status).toBe(403);
+    expect(await denied.json()).toMatchObject({ error: "access_denied" });
     expect(jar.get("auth.flow")).toBeUndefined();
   });
 
