@@ -13,7 +13,7 @@ import { changesState, isLocalRequest, sameOriginOnly } from "./origins";
 import { proxy } from "./proxy";
 import { byIP, rateLimit } from "./rate-limit";
 import { refuseLargeBodies } from "./forms";
-import { browserSessionOnly } from "./scope";
+import { browserSessionOnly, recentSignInOnly } from "./scope";
 import { errorResponse, onError } from "./respond";
 import { adminRoutes } from "./routes/admin";
 import { callbackRoutes } from "./routes/callback";
@@ -95,6 +95,7 @@ export function buildApp(config: Config): Hono<AppEnv> {
   for (const path of ["/security", "/2fa/setup", "/2fa/enable", "/2fa/disable", "/signout", "/sessions", "/sessions/*", "/token", "/admin/*"]) {
     auth.use(path, browserSessionOnly);
   }
+  for (const path of ["/2fa/setup", "/2fa/enable", "/2fa/disable"]) auth.use(path, recentSignInOnly);
   for (const routes of [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, secondFactorRoutes, devRoutes, internalRoutes]) {
     auth.route("/", routes);
   }

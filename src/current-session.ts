@@ -58,6 +58,7 @@ async function fromBearerJWT(c: Context<AppEnv>, token: string): Promise<Session
     remember: false,
     expiresAt: claims.exp!,
     endsAt: claims.exp!,
+    signedInAt: 0,
     providerToken: null,
   };
 }

@@ -22,6 +22,7 @@ export type AuditEvent =
   | "second_factor_success"
   | "second_factor_failed"
   | "second_factor_locked"
+  | "second_factor_reset"
   | "key_not_found"
   | "config_invalid"
   | "config_warning"

@@ -50,6 +50,7 @@ const carryOver = (claims: SessionClaims, record: { expires_at: number; idle_exp
   pat: token?.pat ?? claims.pat,
   pax: token ? token.pax : claims.pax,
   rem: claims.rem,
+  ath: claims.ath,
   end: Math.min(record.expires_at, record.idle_expires_at),
 });
 

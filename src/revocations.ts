@@ -59,7 +59,9 @@ export type RevocationKind =
   | "refresh_reuse"
   | "provider_refresh_failed"
   /** Not shown to be on the allow-list any more at renewal (left the GitHub organisation, revoked the app). */
-  | "not_allowed";
+  | "not_allowed"
+  /** The user's second factor was turned on or off (or reset by an admin): every other session ends. */
+  | "second_factor_changed";
 
 export interface RevocationContext {
   kind: RevocationKind;
@@ -100,11 +102,12 @@ export async function endSession(c: Context<AppEnv>, sessionId: string, how: Rev
 }
 
 /**
- * Ends every live session of a user, and forgets every device remembered
- * for their second factor: "everywhere" includes the next sign-in.
+ * Ends every live session of a user (but `except`, the one asking, when
+ * given), and forgets every device remembered for their second factor:
+ * "everywhere" includes the next sign-in.
  */
-export async function endUserSessions(c: Context<AppEnv>, userKey: string, how: RevocationContext): Promise<Revoked[]> {
-  const ended = await revokeUserSessions(c.env.DB, userKey, nowSeconds());
+export async function endUserSessions(c: Context<AppEnv>, userKey: string, how: RevocationContext & { except?: string }): Promise<Revoked[]> {
+  const ended = await revokeUserSessions(c.env.DB, userKey, nowSeconds(), how.except);
   await rotateDeviceKey(c.env.DB, userKey, newDeviceKey());
   await finish(c, ended, how);
   return ended;

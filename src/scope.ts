@@ -1,9 +1,11 @@
 import type { MiddlewareHandler } from "hono";
-import { bearerToken, openSessionToken } from "./current-session";
+import { bearerToken, getSession, openSessionToken } from "./current-session";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
 import { holdsRefreshSecret } from "./refresh";
 import { readRefreshCookie } from "./refresh-cookie";
+import { signInURL } from "./respond";
+import { nowSeconds } from "./time";
 
 const insufficientScope = (message: string, headers: Record<string, string> = {}) => new AuthError(403, "insufficient_scope", message, headers);
 
@@ -42,3 +44,28 @@ export const browserSessionOnly: MiddlewareHandler<AppEnv> = async (c, next) => 
   }
   await next();
 };
+
+/** How recently someone must have signed in to change their second factor. */
+export const RECENT_SIGN_IN = 600;
+
+/**
+ * Changing the second factor needs a sign-in within the last ten minutes:
+ * someone who had the owner's browser session for a moment — an unlocked
+ * laptop, a copied cookie pair — must not be able to enrol an
+ * authenticator of their own (or remove the owner's) and lock them out.
+ * Without a session, the route answers as it would.
+ */
+export const recentSignInOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const session = await getSession(c);
+  if (session && nowSeconds() - session.signedInAt > RECENT_SIGN_IN) {
+    const back = `${c.var.config.basePath}/security`;
+    throw new AuthError(
+      403,
+      "reauthentication_required",
+      "To change two-step verification, sign in again first (it must be within the last 10 minutes).",
+      { "X-Auth-Signin": `${c.var.origin}${signInURL(c, back)}` },
+    );
+  }
+  await next();
+};
+

@@ -29,6 +29,8 @@ export interface SessionClaims {
    * before it existed.
    */
   end?: number;
+  /** When the person signed in (epoch seconds), kept across renewals. Absent from older cookies. */
+  ath?: number;
 }
 
 export interface Session {
@@ -41,6 +43,8 @@ export interface Session {
   expiresAt: number;
   /** When the session itself ends at the latest (epoch seconds); nothing minted from it may outlive this. */
   endsAt: number;
+  /** When the person last signed in to this session (epoch seconds; 0 when unknown). */
+  signedInAt: number;
   /** Null when the caller proved itself with a bearer JWT, which never carries the provider token. */
   providerToken: ProviderToken | null;
 }
@@ -62,6 +66,7 @@ export function toSession(claims: SessionClaims, expiresAt: number): Session {
     remember: claims.rem,
     expiresAt,
     endsAt: claims.end ?? expiresAt,
+    signedInAt: claims.ath ?? 0,
     providerToken: { accessToken: claims.pat, expiresAt: claims.pax },
   };
 }
@@ -113,6 +118,7 @@ export async function startSession(c: Context<AppEnv>, fresh: NewSession): Promi
     pax: fresh.tokens.accessTokenExpiresAt,
     rem: fresh.remember,
     end: idleEndsAt,
+    ath: now,
   };
   const { cookie, session } = await sealSession(c, claims, maxAge);
   const secret = newSecret();

@@ -101,15 +101,15 @@ export function revokeSession(db: D1Database, id: string, now: number, userKey?:
   return run(() => (userKey === undefined ? statement.bind(now, id) : statement.bind(now, id, userKey)).first<Revoked>());
 }
 
-/** Ends every live session of a user. */
-export async function revokeUserSessions(db: D1Database, userKey: string, now: number): Promise<Revoked[]> {
+/** Ends every live session of a user, but `except` (a session id) when given. */
+export async function revokeUserSessions(db: D1Database, userKey: string, now: number, except = ""): Promise<Revoked[]> {
   const { results } = await run(() =>
     db
       .prepare(
-        `UPDATE sessions SET revoked_at = ?1 WHERE user_key = ?2 AND revoked_at IS NULL
+        `UPDATE sessions SET revoked_at = ?1 WHERE user_key = ?2 AND revoked_at IS NULL AND id != ?3
          RETURNING id, user_key, provider, provider_refresh_token`,
       )
-      .bind(now, userKey)
+      .bind(now, userKey, except)
       .all<Revoked>(),
   );
   return results;

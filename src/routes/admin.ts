@@ -3,7 +3,9 @@ import { Hono } from "hono/tiny";
 import { requireSession } from "../current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
+import { audit } from "../log";
 import { endUserSessions } from "../revocations";
+import { deleteSecondFactor } from "../second-factor-store";
 import { nowSeconds } from "../time";
 import { listUserSessions } from "../store";
 import { isListed } from "../user-list";
@@ -32,4 +34,14 @@ export const adminRoutes = new Hono<AppEnv>()
     const { admin, user } = await adminRequest(c);
     const ended = await endUserSessions(c, user, { kind: "admin", by: admin.userKey });
     return c.json({ user, revoked: ended.map((row) => row.id) });
+  })
+  // For a user locked out of their own account by an authenticator someone
+  // else enrolled: the second factor goes, and with it every session (the
+  // one who enrolled it may hold some).
+  .delete("/admin/second-factor", async (c) => {
+    const { admin, user } = await adminRequest(c);
+    await deleteSecondFactor(c.env.DB, user);
+    const ended = await endUserSessions(c, user, { kind: "second_factor_changed", by: admin.userKey });
+    audit("second_factor_reset", { user, by: admin.userKey }, c);
+    return c.json({ user, secondFactor: "off", revoked: ended.map((row) => row.id) });
   });

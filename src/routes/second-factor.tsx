@@ -10,6 +10,7 @@ import { audit } from "../log";
 import { SecondFactorPage } from "../pages/second-factor";
 import { RecoveryCodesPage, SecurityPage, type SecondFactorState } from "../pages/security";
 import { byIP, rateLimit } from "../rate-limit";
+import { endUserSessions } from "../revocations";
 import { prefersJSON, signInURL } from "../respond";
 import {
   checkCodeToDisable,
@@ -161,6 +162,8 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     const hashes = await Promise.all(codes.map(async (code) => (await c.var.keys.hash("recovery", normalizeRecoveryCode(code)))[0]!));
     await storeRecoveryCodes(c.env.DB, session.userKey, hashes);
     audit("second_factor_enabled", { user: session.userKey }, c);
+    // Whoever else holds a session of this account signed in without it.
+    await endUserSessions(c, session.userKey, { kind: "second_factor_changed", by: session.userKey, except: session.id });
     if (prefersJSON(c.req.raw)) return c.json({ enabled: true, recoveryCodes: codes });
     return c.html(<RecoveryCodesPage basePath={c.var.config.basePath} codes={codes} />);
   })
@@ -178,6 +181,7 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     await deleteSecondFactor(c.env.DB, session.userKey);
     clearAuthCookie(c, "device");
     audit("second_factor_disabled", { user: session.userKey }, c);
+    await endUserSessions(c, session.userKey, { kind: "second_factor_changed", by: session.userKey, except: session.id });
     if (prefersJSON(c.req.raw)) return c.json({ disabled: true });
     return c.redirect(`${c.var.config.basePath}/security`, 303);
   });

@@ -21,7 +21,9 @@ const codeFor = (secret: string, offset = 0) => generateHOTP(decodeBase32IgnoreP
 async function enrolled(name: string) {
   const { jar } = await signIn("dev", { as: name });
   const setup = await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, ...json } });
-  const { secret, otpauthURI } = await setup.json<{ secret: string; otpauthURI: string }>();
+  const body = await setup.text();
+  if (setup.status !== 200) throw new Error(`set-up answered ${setup.status}: ${body}`);
+  const { secret, otpauthURI } = JSON.parse(body) as { secret: string; otpauthURI: string };
   const enabled = await browse(jar, "/auth/2fa/enable", post({ code: codeFor(secret) }, json));
   const { recoveryCodes } = await enabled.json<{ recoveryCodes: string[] }>();
   return { jar, secret, otpauthURI, recoveryCodes };
@@ -415,3 +417,56 @@ describe("completing a pending sign-in", () => {
   });
 });
 
+describe("changing the second factor", () => {
+  it("needs a sign-in within the last 10 minutes, however often the session renewed since", async () => {
+    const { jar } = await signIn("dev", { as: "Stale Session" });
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 11 * 60_000);
+    // The session renews (it is 11 minutes old): still the same sign-in.
+    expect((await browse(jar, "/auth/session")).status).toBe(200);
+    const setup = await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, ...json } });
+    expect(setup.status).toBe(403);
+    expect(await setup.json()).toMatchObject({ error: "reauthentication_required" });
+    expect(setup.headers.get("X-Auth-Signin")).toBe(`${LOCAL}/auth/signin?redirect_to=%2Fauth%2Fsecurity`);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM second_factors WHERE user_key = 'dev:stale-session'").first("n")).toBe(0);
+    // Signing in again (no provider trip needed beyond the usual) makes it possible.
+    const fresh = await signIn("dev", { as: "Stale Session" });
+    expect((await browse(fresh.jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, ...json } })).status).toBe(200);
+  });
+
+  it("turning it on or off ends the account's other sessions, and keeps this one", async () => {
+    const other = await signIn("dev", { as: "Many Places" });
+    const { jar, recoveryCodes } = await enrolled("Many Places");
+    expect((await sessionOf(other.jar)).status).toBe(401);
+    expect((await sessionOf(jar)).status).toBe(200);
+    const again = await signIn("dev", { as: "Many Places", jar: new Jar() });
+    // The second sign-in stops at the second factor; finish it with a recovery code.
+    const finished = await browse(again.jar, "/auth/2fa/verify", post({ code: recoveryCodes[0]! }, json));
+    expect(finished.status).toBe(200);
+    const off = await browse(jar, "/auth/2fa/disable", post({ code: recoveryCodes[1]! }, json));
+    expect(off.status).toBe(200);
+    expect((await sessionOf(again.jar)).status).toBe(401);
+    expect((await sessionOf(jar)).status).toBe(200);
+  });
+
+  it("an admin can reset someone's second factor, which ends all their sessions and is audited", async () => {
+    const vars = { ADMIN_USERS: "dev:reset-admin" };
+    const { jar: victim } = await enrolled("Reset Me");
+    const admin = (await signIn("dev", { as: "Reset Admin", vars })).jar;
+    const log = vi.spyOn(console, "log");
+    const reset = await browse(admin, "/auth/admin/second-factor?user=dev:reset-me", { method: "DELETE", headers: { Origin: LOCAL, ...json } }, vars);
+    expect(reset.status).toBe(200);
+    expect(await reset.json()).toMatchObject({ user: "dev:reset-me", secondFactor: "off" });
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM second_factors WHERE user_key = 'dev:reset-me'").first("n")).toBe(0);
+    expect((await sessionOf(victim)).status).toBe(401);
+    expect(log.mock.calls.map(([line]) => JSON.parse(String(line)))).toEqual(
+      expect.arrayContaining([expect.objectContaining({ event: "second_factor_reset", user: "dev:reset-me", by: "dev:reset-admin" })]),
+    );
+    // The owner signs in again without a second factor.
+    const back = await signIn("dev", { as: "Reset Me" });
+    expect(back.response.headers.get("Location")).not.toBe("/auth/2fa");
+    // Not for anyone else.
+    const other = (await signIn("dev", { as: "Not Admin", vars })).jar;
+    expect((await browse(other, "/auth/admin/second-factor?user=dev:reset-me", { method: "DELETE", headers: { Origin: LOCAL, ...json } }, vars)).status).toBe(403);
+  });
+});
