@@ -53,7 +53,7 @@ export function buildApp(config: Config): Hono<AppEnv> {
       originChecked = true;
       if (!isLocalRequest(c)) {
         audit("config_warning", {
-          reason: "AUTH_URL is not set: the worker's origin (token issuer, redirect_uri, cookie names) follows each request's Host header; set AUTH_URL to its public origin, e.g. https://auth.example.com",
+          reason: "AUTH_URL is not set: the token issuer, redirect_uri and cookie names follow each request's Host; set AUTH_URL to the public origin",
         });
       }
     }

@@ -138,7 +138,7 @@ export function parseConfig(env: Vars): ConfigResult {
     if (provider) providers.set(provider.id, provider);
   }
   if (providers.size === 0 && vars.problems.length === 0) {
-    vars.problems.push("no sign-in provider is enabled: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, VERCEL_CLIENT_ID and VERCEL_CLIENT_SECRET, or DEV_PROVIDER=true");
+    vars.problems.push(`no sign-in provider is enabled: set ${PROVIDERS.map((definition) => definition.enabledBy).join(", or ")}`);
   }
   // A provider's own allow-list is applied by that provider only: without
   // it, the list would restrict nothing and anyone could sign in.

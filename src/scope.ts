@@ -28,7 +28,7 @@ export const browserSessionOnly: MiddlewareHandler<AppEnv> = async (c, next) => 
   const bearer = bearerToken(c);
   if (bearer && (await c.var.keys.issued(bearer))) {
     throw insufficientScope(
-      "A bearer token can show who you are but cannot change security settings, manage sessions, mint tokens or administer. Use the signed-in browser.",
+      "A bearer token shows who you are but cannot act for you here. Use the signed-in browser.",
       { "WWW-Authenticate": 'Bearer error="insufficient_scope"' },
     );
   }

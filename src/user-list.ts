@@ -75,8 +75,8 @@ export function parseUserList(
     } else if (definition.idPattern && !definition.idPattern.test(value)) {
       list.logins.add(`${provider}:${value.toLowerCase()}`);
       report.warnings.push(
-        `${name} lists ${provider}:${value} by login, which can be renamed and then claimed by someone else: it still matches in this release only; ` +
-          `replace it with the user's ${provider}:<id> key (logged when the entry matches, and shown on their signed-in page)`,
+        `${name} lists ${provider}:${value} by login, which can be renamed and claimed by someone else; it matches in this release only: ` +
+          `use ${provider}:<id> (logged at each match)`,
       );
     } else {
       list.ids.add(`${provider}:${value}`);

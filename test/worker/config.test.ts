@@ -95,8 +95,8 @@ describe("configuration", () => {
       ADMIN_USERS: "github:octocat, github:1",
     });
     expect(result.ok && result.config.warnings).toEqual([
-      "ALLOWED_USERS lists github:Alice by login, which can be renamed and then claimed by someone else: it still matches in this release only; replace it with the user's github:<id> key (logged when the entry matches, and shown on their signed-in page)",
-      "ADMIN_USERS lists github:octocat by login, which can be renamed and then claimed by someone else: it still matches in this release only; replace it with the user's github:<id> key (logged when the entry matches, and shown on their signed-in page)",
+      "ALLOWED_USERS lists github:Alice by login, which can be renamed and claimed by someone else; it matches in this release only: use github:<id> (logged at each match)",
+      "ADMIN_USERS lists github:octocat by login, which can be renamed and claimed by someone else; it matches in this release only: use github:<id> (logged at each match)",
     ]);
   });
 
