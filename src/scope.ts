@@ -4,7 +4,6 @@ import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
 import { holdsRefreshSecret } from "./refresh";
 import { readRefreshCookie } from "./refresh-cookie";
-import { signInURL } from "./respond";
 import { nowSeconds } from "./time";
 
 const insufficientScope = (message: string, headers: Record<string, string> = {}) => new AuthError(403, "insufficient_scope", message, headers);
@@ -58,12 +57,14 @@ export const RECENT_SIGN_IN = 600;
 export const recentSignInOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   const session = await getSession(c);
   if (session && nowSeconds() - session.signedInAt > RECENT_SIGN_IN) {
-    const back = `${c.var.config.basePath}/security`;
+    // Straight to the provider: the sign-in page would see the live session and bounce back.
+    const { basePath } = c.var.config;
+    const again = `${c.var.origin}${basePath}/signin/${session.provider}?redirect_to=${encodeURIComponent(`${basePath}/security`)}`;
     throw new AuthError(
       403,
       "reauthentication_required",
-      "To change two-step verification, sign in again first (it must be within the last 10 minutes).",
-      { "X-Auth-Signin": `${c.var.origin}${signInURL(c, back)}` },
+      "Sign in again to change two-step verification: it needs a sign-in in the last 10 minutes.",
+      { "X-Auth-Signin": again },
     );
   }
   await next();

@@ -427,7 +427,7 @@ describe("changing the second factor", () => {
     const setup = await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, ...json } });
     expect(setup.status).toBe(403);
     expect(await setup.json()).toMatchObject({ error: "reauthentication_required" });
-    expect(setup.headers.get("X-Auth-Signin")).toBe(`${LOCAL}/auth/signin?redirect_to=%2Fauth%2Fsecurity`);
+    expect(setup.headers.get("X-Auth-Signin")).toBe(`${LOCAL}/auth/signin/dev?redirect_to=%2Fauth%2Fsecurity`);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM second_factors WHERE user_key = 'dev:stale-session'").first("n")).toBe(0);
     // Signing in again (no provider trip needed beyond the usual) makes it possible.
     const fresh = await signIn("dev", { as: "Stale Session" });
