@@ -3,8 +3,8 @@ import { base64url, calculateJwkThumbprint, type JWK } from "jose";
 /** Every use of the secret gets its own key, so a key can never be used for another job. */
 export type KeyPurpose = "session" | "flow" | "verify" | "device" | "provider-token" | "totp";
 /** Purposes that need an HMAC key rather than an encryption key. */
-export type HashPurpose = "refresh" | "recovery";
-const HASH_PURPOSES: ReadonlySet<string> = new Set<HashPurpose>(["refresh", "recovery"]);
+export type HashPurpose = "refresh" | "rotation" | "recovery";
+const HASH_PURPOSES: ReadonlySet<string> = new Set<HashPurpose>(["refresh", "rotation", "recovery"]);
 
 const SALT = new TextEncoder().encode("edge-session-worker/v1");
 const info = (label: string) => new TextEncoder().encode(label);

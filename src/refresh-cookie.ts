@@ -12,6 +12,14 @@ export interface RefreshCookie {
 
 export const newSecret = () => randomToken(32);
 
+/**
+ * The secret that replaces `secret` at renewal: derived, not drawn, so a
+ * browser whose renewal response was lost can be handed the same successor
+ * again when it retries with the replaced secret inside the grace window.
+ * Unpredictable without AUTH_SECRET, like a random one.
+ */
+export const nextSecret = async (keys: Keyring, sid: string, secret: string) => (await keys.hash("rotation", `${sid}.${secret}`))[0]!;
+
 /** The secret's HMAC under each configured key, newest first; only hashes are stored. */
 export const hashSecret = (keys: Keyring, secret: string) => keys.hash("refresh", secret);
 

@@ -10,7 +10,7 @@ import type { Profile } from "./profile";
 import type { Provider } from "./providers/types";
 import { rateLimit } from "./rate-limit";
 import { endSession } from "./revocations";
-import { hashSecret, newSecret, refreshCookie, type RefreshCookie } from "./refresh-cookie";
+import { hashSecret, nextSecret, refreshCookie, type RefreshCookie } from "./refresh-cookie";
 import { open, seal } from "./seal";
 import { cookieMaxAge, sealSession, type ProviderToken, type Session, type SessionClaims } from "./session";
 import { nowSeconds } from "./time";
@@ -145,10 +145,10 @@ export async function renewSession(c: Context<AppEnv>, claims: SessionClaims, re
   await rateLimit(c, "renewal", [`session:${claims.sid}`]);
   const now = nowSeconds();
   const presented = await hashSecret(keys, refresh.secret);
-  const next = newSecret();
+  const next = await nextSecret(keys, claims.sid, refresh.secret);
   const nextHash = (await hashSecret(keys, next))[0]!;
   const row = await rotateSecret(c.env.DB, { id: claims.sid, presented, next: nextHash, now, idleTtl: config.idleTtl });
-  if (!row) return afterLostRotation(c, claims, presented, now);
+  if (!row) return afterLostRotation(c, claims, refresh, presented, now);
 
   const token = await renewProviderToken(c, claims, row, nextHash, now);
   if (token === "ended") return signedOut(c);
@@ -171,15 +171,20 @@ export async function renewSession(c: Context<AppEnv>, claims: SessionClaims, re
   return session;
 }
 
-async function afterLostRotation(c: Context<AppEnv>, claims: SessionClaims, presented: string[], now: number): Promise<Session | null> {
+async function afterLostRotation(c: Context<AppEnv>, claims: SessionClaims, refresh: RefreshCookie, presented: string[], now: number): Promise<Session | null> {
   const record = await findSession(c.env.DB, claims.sid);
   if (!record || record.revoked_at !== null || now >= record.expires_at || now >= record.idle_expires_at) return signedOut(c);
   if (record.previous_secret_hash === null || !presented.includes(record.previous_secret_hash)) return signedOut(c);
   if (record.rotated_at !== null && now - record.rotated_at <= GRACE_SECONDS) {
-    // Another request rotated moments ago and its response carries the new
-    // refresh cookie; this one only needs a session cookie, and must not
-    // overwrite the new refresh cookie with anything.
-    const { cookie, session } = await sealSession(c, carryOver(claims, record), cookieMaxAge(record.remember === 1, record.expires_at, now));
+    // Another request rotated moments ago: a tab that won the race, or this
+    // browser's own renewal whose response never arrived. Either way the
+    // secret that replaced this one is its successor; handing it over again
+    // keeps a browser that lost the response from being taken for a thief
+    // at its next renewal, and the racing tab already holds the same value.
+    const maxAge = cookieMaxAge(record.remember === 1, record.expires_at, now);
+    const next = await nextSecret(c.var.keys, claims.sid, refresh.secret);
+    if ((await hashSecret(c.var.keys, next)).includes(record.secret_hash)) c.header("Set-Cookie", refreshCookie(c, claims.sid, next, maxAge), { append: true });
+    const { cookie, session } = await sealSession(c, carryOver(claims, record), maxAge);
     c.header("Set-Cookie", cookie, { append: true });
     return session;
   }
