@@ -11,7 +11,7 @@ import { isLocalRequest } from "./origins";
  * `renewal` use RATE_LIMITER (100 per 10 s by default); sign-in starts,
  * callbacks and second-factor attempts use RATE_LIMITER_STRICT (5 per 10 s).
  * Each kind counts on its own: per client address and, where known, per
- * user; renewals per session and per user instead (see `renewSession`).
+ * user; renewals per session instead (see `renewSession`).
  */
 export type LimitKind = "general" | "signin" | "callback" | "second_factor" | "token" | "renewal";
 

@@ -6,13 +6,14 @@ import worker from "../../src/index";
 
 const now = Math.floor(Date.now() / 1000);
 
-async function insert(id: string, fields: { expires_at: number; idle_expires_at: number; revoked_at?: number | null }) {
-  await env.DB.prepare(
+const row = (id: string, fields: { expires_at: number; idle_expires_at: number; revoked_at?: number | null }) =>
+  env.DB.prepare(
     `INSERT INTO sessions (id, user_key, provider, secret_hash, remember, created_at, last_used_at, idle_expires_at, expires_at, revoked_at)
      VALUES (?1, 'dev:cleanup', 'dev', 'h', 0, ?2, ?2, ?3, ?4, ?5)`,
-  )
-    .bind(id, now - 1000, fields.idle_expires_at, fields.expires_at, fields.revoked_at ?? null)
-    .run();
+  ).bind(id, now - 1000, fields.idle_expires_at, fields.expires_at, fields.revoked_at ?? null);
+
+async function insert(id: string, fields: { expires_at: number; idle_expires_at: number; revoked_at?: number | null }) {
+  await row(id, fields).run();
 }
 
 const ids = async () => (await env.DB.prepare("SELECT id FROM sessions WHERE user_key = 'dev:cleanup' ORDER BY id").all<{ id: string }>()).results.map((r) => r.id);
@@ -28,7 +29,7 @@ describe("the cleanup Cron Trigger", () => {
     await insert("revoked-new", { expires_at: now + 1000, idle_expires_at: now + 500, revoked_at: now - 10 });
     await insert("expired-new", { expires_at: now - 10, idle_expires_at: now - 10 });
     await insert("idle-new", { expires_at: now + 1000, idle_expires_at: now - 10 });
-    for (let i = 0; i < 1200; i++) await insert(`bulk-${String(i).padStart(4, "0")}`, { expires_at: now - 3600, idle_expires_at: now - 3600 });
+    await env.DB.batch(Array.from({ length: 1200 }, (_, i) => row(`bulk-${String(i).padStart(4, "0")}`, { expires_at: now - 3600, idle_expires_at: now - 3600 })));
 
     const log = vi.spyOn(console, "log");
     await worker.scheduled(createScheduledController({ cron: "*/30 * * * *" }), env as unknown as Env);

@@ -142,7 +142,7 @@ describe("renewals", () => {
   const pastAccessTtl = () => vi.setSystemTime(Date.now() + 901_000);
   const setCookies = (response: Response) => response.headers.getSetCookie().map((header) => header.split("=")[0]);
 
-  it("keep a hundred people behind one proxy address signed in: counted per session and per user, not per address", async () => {
+  it("keep a hundred people behind one proxy address signed in: counted per session, not per address", async () => {
     const jars: Jar[] = [];
     for (let i = 0; i < 100; i++) jars.push((await signIn("dev", { as: `Behind Proxy ${run} ${i}` })).jar);
     vi.useFakeTimers({ toFake: ["Date"] });
