@@ -175,6 +175,8 @@ type Purpose = "signin" | "disable";
 const reasonFor = (reason: string, purpose: Purpose) => (purpose === "disable" ? `${reason}_to_disable` : reason);
 
 async function claimCheck(c: Context<AppEnv>, userKey: string, purpose: Purpose): Promise<Claim | { status: "blocked"; retryAfter: number }> {
+  // Before anything is counted: a data key that cannot be opened is no wrong code.
+  await secondFactorKeys(c);
   const now = nowSeconds();
   const claimed = await claimCodeCheck(c.env.DB, userKey, now, BACK_OFF);
   if (claimed) return { status: "claimed", failures: claimed.failures, blockedUntil: claimed.blocked_until };
