@@ -4,7 +4,7 @@ import { getKeyring, Keyring, type KeyPurpose } from "./keys";
 import { audit } from "./log";
 import { randomToken } from "./random";
 import { open, seal } from "./seal";
-import { legacySecondFactors, resealSecondFactors } from "./second-factor-store";
+import { legacySecondFactors, resealSecondFactor } from "./second-factor-store";
 
 /**
  * The second factor's data key (migrations/0004_data_key.sql): TOTP keys and
@@ -93,12 +93,10 @@ export async function resealLegacyTOTPKeys(db: D1Database, secrets: string[]): P
   let after = "";
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
     const rows = await legacySecondFactors(db, current, after, BATCH);
-    const updates: [string, string, string][] = [];
     for (const row of rows) {
       const opened = await open<{ k: string }>(keys, "totp", row.secret);
-      if (opened.status !== "invalid") updates.push([row.user_key, row.secret, await seal(keys, "totp", { k: opened.claims.k }, LONG_LIVED)]);
+      if (opened.status !== "invalid") resealed += await resealSecondFactor(db, row.user_key, row.secret, await seal(keys, "totp", opened.claims, LONG_LIVED));
     }
-    resealed += await resealSecondFactors(db, updates);
     if (rows.length < BATCH) break;
     after = rows.at(-1)!.user_key;
   }

@@ -105,13 +105,10 @@ export async function legacySecondFactors(db: D1Database, header: string, after:
   return results;
 }
 
-/** Replaces sealed TOTP keys (user, old, new), each only if unchanged since it was read. */
-export async function resealSecondFactors(db: D1Database, updates: [string, string, string][]): Promise<number> {
-  if (!updates.length) return 0;
-  const results = await run(() =>
-    db.batch(updates.map((update) => db.prepare("UPDATE second_factors SET secret = ?3 WHERE user_key = ?1 AND secret = ?2").bind(...update))),
-  );
-  return results.reduce((changed, result) => changed + result.meta.changes, 0);
+/** Replaces a sealed TOTP key, only if unchanged since it was read; the rows changed. */
+export async function resealSecondFactor(db: D1Database, userKey: string, from: string, to: string): Promise<number> {
+  const result = await run(() => db.prepare("UPDATE second_factors SET secret = ?3 WHERE user_key = ?1 AND secret = ?2").bind(userKey, from, to).run());
+  return result.meta.changes;
 }
 
 /** Forgets every remembered device of the user. */
