@@ -1,4 +1,5 @@
 import type { Config } from "./config";
+import { resealLegacyTOTPKeys } from "./data-key";
 import { audit } from "./log";
 import { revocationWindow } from "./revocations";
 import { deleteExpiredPendingSignIns } from "./second-factor-store";
@@ -12,7 +13,8 @@ const MAX_BATCHES = 20;
  * The Cron Trigger's job: delete refresh records once they have been over —
  * expired, idle or revoked — for longer than the revocation window, so that
  * "sign out everywhere" and an admin's "end all" still find every session a
- * cookie or token could name; and expired pending sign-ins. In bounded
+ * cookie or token could name; expired pending sign-ins; and the second
+ * factor's data key after a rotation (src/data-key.ts). In bounded
  * batches, so one run never holds D1 for long.
  */
 export async function cleanUp(db: D1Database, config: Config, now = nowSeconds()): Promise<number> {
@@ -28,6 +30,8 @@ export async function cleanUp(db: D1Database, config: Config, now = nowSeconds()
     pending += removed;
     if (removed < BATCH) break;
   }
-  audit("cleanup", { deleted, pendingSignIns: pending });
+  // Re-wraps the data key within one run of a rotation (so the old secret can go), and moves older TOTP keys onto it.
+  const totpResealed = await resealLegacyTOTPKeys(db, config.secrets).catch(() => "unavailable");
+  audit("cleanup", { deleted, pendingSignIns: pending, totpResealed });
   return deleted;
 }

@@ -7,7 +7,7 @@ import { run } from "./d1";
  */
 export interface SecondFactorRecord {
   user_key: string;
-  /** The TOTP key, sealed under the `totp` key. */
+  /** The TOTP key, sealed under the data key's `totp` key (src/data-key.ts). */
   secret: string;
   enabled_at: number | null;
   last_step: number;
@@ -89,6 +89,26 @@ export async function deleteSecondFactor(db: D1Database, userKey: string): Promi
       db.prepare("DELETE FROM recovery_codes WHERE user_key = ?1").bind(userKey),
     ]),
   );
+}
+
+/**
+ * Up to `batch` enrollments after `after` (by user) whose TOTP key was not
+ * sealed with `header`, the data key's: sealed before it existed.
+ */
+export async function legacySecondFactors(db: D1Database, header: string, after: string, batch: number): Promise<{ user_key: string; secret: string }[]> {
+  const { results } = await run(() =>
+    db
+      .prepare("SELECT user_key, secret FROM second_factors WHERE user_key > ?1 AND substr(secret, 1, length(?2)) != ?2 ORDER BY user_key LIMIT ?3")
+      .bind(after, header, batch)
+      .all<{ user_key: string; secret: string }>(),
+  );
+  return results;
+}
+
+/** Replaces a sealed TOTP key, only if unchanged since it was read; the rows changed. */
+export async function resealSecondFactor(db: D1Database, userKey: string, from: string, to: string): Promise<number> {
+  const result = await run(() => db.prepare("UPDATE second_factors SET secret = ?3 WHERE user_key = ?1 AND secret = ?2").bind(userKey, from, to).run());
+  return result.meta.changes;
 }
 
 /** Forgets every remembered device of the user. */

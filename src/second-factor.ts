@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { base64url } from "jose";
 import { clearAuthCookie, readAuthCookie, setAuthCookie } from "./cookies";
+import { dataKeyring, LONG_LIVED } from "./data-key";
 import type { AppEnv } from "./env";
 import { audit } from "./log";
 import type { Profile } from "./profile";
@@ -67,15 +68,17 @@ export async function enabledSecondFactor(c: Context<AppEnv>, userKey: string): 
  */
 export const failedAttemptsSinceSignIn = (record: SecondFactorRecord) => record.failures_before_success + record.failures;
 
+/** The keys for TOTP keys and recovery codes: the data key first (src/data-key.ts). */
+export const secondFactorKeys = (c: Context<AppEnv>) => dataKeyring(c.env.DB, c.var.config.secrets);
+
 /** The TOTP key of a record. */
 export async function totpKey(c: Context<AppEnv>, record: SecondFactorRecord): Promise<Uint8Array | null> {
-  const opened = await open<{ k: string }>(c.var.keys, "totp", record.secret);
+  const opened = await open<{ k: string }>(await secondFactorKeys(c), "totp", record.secret);
   return opened.status === "invalid" ? null : base64url.decode(opened.claims.k);
 }
 
-export const sealTOTPKey = (c: Context<AppEnv>, key: Uint8Array) =>
-  // The key lives as long as the enrollment; the token's own expiry is irrelevant (checked as "not invalid").
-  seal(c.var.keys, "totp", { k: base64url.encode(key) }, 100 * 365 * 86_400);
+// The key lives as long as the enrollment; the token's own expiry is irrelevant (checked as "not invalid").
+export const sealTOTPKey = async (c: Context<AppEnv>, key: Uint8Array) => seal(await secondFactorKeys(c), "totp", { k: base64url.encode(key) }, LONG_LIVED);
 
 /** True when this browser was remembered for this user since their devices were last forgotten. */
 export async function isRememberedDevice(c: Context<AppEnv>, userKey: string, record: SecondFactorRecord): Promise<boolean> {
@@ -172,6 +175,8 @@ type Purpose = "signin" | "disable";
 const reasonFor = (reason: string, purpose: Purpose) => (purpose === "disable" ? `${reason}_to_disable` : reason);
 
 async function claimCheck(c: Context<AppEnv>, userKey: string, purpose: Purpose): Promise<Claim | { status: "blocked"; retryAfter: number }> {
+  // Before anything is counted: a data key that cannot be opened is no wrong code.
+  await secondFactorKeys(c);
   const now = nowSeconds();
   const claimed = await claimCodeCheck(c.env.DB, userKey, now, BACK_OFF);
   if (claimed) return { status: "claimed", failures: claimed.failures, blockedUntil: claimed.blocked_until };
@@ -213,7 +218,7 @@ async function matchCode(c: Context<AppEnv>, record: SecondFactorRecord, input: 
     return (await useTimeStep(c.env.DB, record.user_key, step, null)) ? "totp" : null;
   }
   if (looksLikeRecoveryCode(code)) {
-    const hashes = await c.var.keys.hash("recovery", normalizeRecoveryCode(code));
+    const hashes = await (await secondFactorKeys(c)).hash("recovery", normalizeRecoveryCode(code));
     return (await useRecoveryCode(c.env.DB, record.user_key, hashes)) ? "recovery" : null;
   }
   return null;

@@ -22,6 +22,7 @@ import {
   readPendingSignIn,
   rememberDevice,
   sealTOTPKey,
+  secondFactorKeys,
   totpKey,
   userKeyOf,
   type CodeCheck,
@@ -159,7 +160,8 @@ export const secondFactorRoutes = new Hono<AppEnv>()
       return refuse(c, invalidCode, (message) => securityPage(c, session, message));
     }
     const codes = newRecoveryCodes();
-    const hashes = await Promise.all(codes.map(async (code) => (await c.var.keys.hash("recovery", normalizeRecoveryCode(code)))[0]!));
+    const keys = await secondFactorKeys(c);
+    const hashes = await Promise.all(codes.map(async (code) => (await keys.hash("recovery", normalizeRecoveryCode(code)))[0]!));
     await storeRecoveryCodes(c.env.DB, session.userKey, hashes);
     audit("second_factor_enabled", { user: session.userKey }, c);
     // Whoever else holds a session of this account signed in without it.

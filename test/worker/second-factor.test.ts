@@ -1,8 +1,14 @@
+import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { generateHOTP } from "@oslojs/otp";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { matchingStep } from "../../src/totp";
+import { base64url } from "jose";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Env } from "../../src/env";
+import worker from "../../src/index";
+import { getKeyring } from "../../src/keys";
+import { open, seal } from "../../src/seal";
+import { matchingStep, newRecoveryCodes, normalizeRecoveryCode } from "../../src/totp";
 import { browse, call, Jar, LOCAL, sessionOf, signIn } from "./helpers";
 
 const json = { Accept: "application/json" };
@@ -15,23 +21,24 @@ const post = (form: Record<string, string>, headers: Record<string, string> = {}
 afterEach(() => vi.useRealTimers());
 
 /** What an authenticator app shows for this key at this moment (`offset` steps away). */
-const codeFor = (secret: string, offset = 0) => generateHOTP(decodeBase32IgnorePadding(secret.replace(/\s/g, "")), BigInt(Math.floor(Date.now() / 30_000) + offset), 6);
+const codeForKey = (key: Uint8Array, offset = 0) => generateHOTP(key, BigInt(Math.floor(Date.now() / 30_000) + offset), 6);
+const codeFor = (secret: string, offset = 0) => codeForKey(decodeBase32IgnorePadding(secret.replace(/\s/g, "")), offset);
 
 /** Signs in, sets up and turns on the second factor; returns the key and recovery codes. */
-async function enrolled(name: string) {
-  const { jar } = await signIn("dev", { as: name });
-  const setup = await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, ...json } });
+async function enrolled(name: string, vars: Record<string, unknown> = {}) {
+  const { jar } = await signIn("dev", { as: name, vars });
+  const setup = await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, ...json } }, vars);
   const body = await setup.text();
   if (setup.status !== 200) throw new Error(`set-up answered ${setup.status}: ${body}`);
   const { secret, otpauthURI } = JSON.parse(body) as { secret: string; otpauthURI: string };
-  const enabled = await browse(jar, "/auth/2fa/enable", post({ code: codeFor(secret) }, json));
+  const enabled = await browse(jar, "/auth/2fa/enable", post({ code: codeFor(secret) }, json), vars);
   const { recoveryCodes } = await enabled.json<{ recoveryCodes: string[] }>();
   return { jar, secret, otpauthURI, recoveryCodes };
 }
 
 /** A new sign-in that stops at the second-factor step. */
-async function pending(name: string, jar = new Jar()) {
-  const { response } = await signIn("dev", { as: name, jar, redirectTo: "/auth" });
+async function pending(name: string, jar = new Jar(), vars: Record<string, unknown> = {}) {
+  const { response } = await signIn("dev", { as: name, jar, redirectTo: "/auth", vars });
   expect(response.status).toBe(302);
   expect(response.headers.get("Location")).toBe("/auth/2fa");
   return jar;
@@ -468,5 +475,108 @@ describe("changing the second factor", () => {
     // Not for anyone else.
     const other = (await signIn("dev", { as: "Not Admin", vars })).jar;
     expect((await browse(other, "/auth/admin/second-factor?user=dev:reset-me", { method: "DELETE", headers: { Origin: LOCAL, ...json } }, vars)).status).toBe(403);
+  });
+});
+
+describe("rotating AUTH_SECRET", () => {
+  const secrets = (...list: string[]) => ({ AUTH_SECRET: list.map((name) => `${name}-secret-0123456789abcdef0123456789`).join(",") });
+  const sealedDataKey = () => env.DB.prepare("SELECT sealed FROM data_keys").first<string>("sealed");
+  const cron = (vars: { AUTH_SECRET: string }) => worker.scheduled(createScheduledController({ cron: "*/30 * * * *" }), { ...env, ...vars } as unknown as Env);
+  const events = (log: { mock: { calls: unknown[][] } }) => log.mock.calls.map(([line]) => JSON.parse(String(line)));
+
+  // The data key is one row for the whole database: each test starts without
+  // one (so it is made under the test's own secrets) and puts the suite's back.
+  let suiteDataKey: string | null;
+  beforeEach(async () => {
+    suiteDataKey = await sealedDataKey();
+    await env.DB.prepare("DELETE FROM data_keys").run();
+  });
+  afterEach(async () => {
+    await env.DB.prepare("DELETE FROM data_keys").run();
+    if (suiteDataKey) await env.DB.prepare("INSERT INTO data_keys (id, sealed) VALUES (1, ?1)").bind(suiteDataKey).run();
+  });
+
+  it.each([
+    ["the cron runs", "cron"],
+    ["someone uses their second factor", "use"],
+  ])("a TOTP code and a recovery code enrolled under A still work with B alone, after B,A while %s", async (_, how) => {
+    const [a, ba, b] = [secrets(`a-${how}`), secrets(`b-${how}`, `a-${how}`), secrets(`b-${how}`)];
+    const user = `Rotator ${how}`;
+    const { secret, recoveryCodes } = await enrolled(user, a);
+    const wrappedUnderA = await sealedDataKey();
+
+    if (how === "cron") await cron(ba);
+    else expect((await browse(await pending(user, new Jar(), ba), "/auth/2fa/verify", post({ code: recoveryCodes[2]! }, json), ba)).status).toBe(200);
+    // The data key is now wrapped under B: A can go.
+    expect(await sealedDataKey()).not.toBe(wrappedUnderA);
+    const underB = await open(await getKeyring([b.AUTH_SECRET]), "data-key", (await sealedDataKey())!);
+    expect(underB.status).toBe("valid");
+
+    const withCode = await pending(user, new Jar(), b);
+    const signedIn = await browse(withCode, "/auth/2fa/verify", post({ code: codeFor(secret, 1) }, json), b);
+    expect(signedIn.status).toBe(200);
+    expect(await signedIn.json()).toMatchObject({ signedIn: true });
+    const withRecovery = await pending(user, new Jar(), b);
+    expect((await browse(withRecovery, "/auth/2fa/verify", post({ code: recoveryCodes[0]! }, json), b)).status).toBe(200);
+    // And it can be turned off.
+    expect((await browse(withRecovery, "/auth/2fa/disable", post({ code: recoveryCodes[1]! }, json), b)).status).toBe(200);
+    expect(await (await browse(withRecovery, "/auth/security", { headers: json }, b)).json()).toEqual({ secondFactor: "off" });
+  });
+
+  it("dropping the secret that still wraps the data key is a clean 503 that says what to do; putting it back mends it", async () => {
+    const [c, d, dc] = [secrets("c"), secrets("d"), secrets("d", "c")];
+    const { secret } = await enrolled("Too Early", c);
+    const log = vi.spyOn(console, "log");
+    const jar = await pending("Too Early", new Jar(), d);
+    const refused = await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret, 1) }, json), d);
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toEqual({
+      error: "data_key_unavailable",
+      message: expect.stringMatching(/AUTH_SECRET that sealed its data key was removed too early\. Put it back, after the new one/),
+    });
+    const page = await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret, 1) }), d);
+    expect(page.status).toBe(503);
+    const html = await page.text();
+    expect(html).toContain("removed too early");
+    expect(html).not.toMatch(/Error:|\bat \S+ \(/);
+    expect(events(log)).toEqual(expect.arrayContaining([expect.objectContaining({ event: "key_not_found", reason: "data_key" })]));
+    expect(events(log).map((line) => line.event)).not.toContain("error");
+    // Nothing was counted against the user.
+    expect(await env.DB.prepare("SELECT failures FROM second_factors WHERE user_key = 'dev:too-early'").first("failures")).toBe(0);
+
+    const verified = await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret, 1) }, json), dc);
+    expect(verified.status).toBe(200);
+  });
+
+  it("a TOTP key and recovery codes stored before the data key still work, and the cron moves the TOTP key onto it", async () => {
+    const [l, ml, m] = [secrets("l"), secrets("m", "l"), secrets("m")];
+    const legacy = await getKeyring([l.AUTH_SECRET]);
+    const key = crypto.getRandomValues(new Uint8Array(20));
+    const [recoveryCode] = newRecoveryCodes(1);
+    const now = Math.floor(Date.now() / 1000);
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO second_factors (user_key, secret, enabled_at, last_step, device_key, created_at) VALUES ('dev:legacy-person', ?1, ?2, 0, 'dk', ?2)").bind(
+        await seal(legacy, "totp", { k: base64url.encode(key) }, 86_400 * 365),
+        now,
+      ),
+      env.DB.prepare("INSERT INTO recovery_codes (user_key, code_hash) VALUES ('dev:legacy-person', ?1)").bind(
+        (await legacy.hash("recovery", normalizeRecoveryCode(recoveryCode!)))[0],
+      ),
+    ]);
+    const byCode = await pending("Legacy Person", new Jar(), l);
+    expect((await browse(byCode, "/auth/2fa/verify", post({ code: codeForKey(key) }, json), l)).status).toBe(200);
+    const byRecovery = await pending("Legacy Person", new Jar(), l);
+    expect((await browse(byRecovery, "/auth/2fa/verify", post({ code: recoveryCode! }, json), l)).status).toBe(200);
+
+    const log = vi.spyOn(console, "log");
+    await cron(l);
+    expect(events(log)).toEqual(expect.arrayContaining([expect.objectContaining({ event: "cleanup", totpResealed: 1 })]));
+    const row = await env.DB.prepare("SELECT secret FROM second_factors WHERE user_key = 'dev:legacy-person'").first<string>("secret");
+    expect(await open(legacy, "totp", row!)).toEqual({ status: "invalid", reason: "unknown_key" });
+
+    // Under the data key now, it survives a rotation that drops L.
+    await cron(ml);
+    const afterRotation = await pending("Legacy Person", new Jar(), m);
+    expect((await browse(afterRotation, "/auth/2fa/verify", post({ code: codeForKey(key, 1) }, json), m)).status).toBe(200);
   });
 });
