@@ -86,12 +86,16 @@ async function lookUp(c: Context<AppEnv>, renew: boolean): Promise<Session | nul
   return toSession(claims, exp);
 }
 
-/** Renews a session that is still usable; undefined when that failed (the store is down), which must not sign anyone out. */
-async function renewEarly(c: Context<AppEnv>, claims: SessionClaims, refresh: RefreshCookie): Promise<Session | null | undefined> {
+/**
+ * Renews a session that is still usable. A failed renewal (the store is
+ * down) must not sign anyone out: then `kept` (undefined: go on without).
+ */
+async function renewEarly<T = undefined>(c: Context<AppEnv>, claims: SessionClaims, refresh: RefreshCookie, kept?: T): Promise<Session | null | T> {
   try {
     return await renewSession(c, claims, refresh);
   } catch (error) {
     audit("renewal_deferred", { sessionId: claims.sid, reason: error instanceof Error ? error.message : "unknown" }, c);
+    return kept as T;
   }
 }
 
@@ -128,13 +132,12 @@ export function getSession(c: Context<AppEnv>, { renew = true }: { renew?: boole
  * it in a response.
  */
 export async function getProviderToken(c: Context<AppEnv>): Promise<ProviderToken | null> {
-  const session = getSession(c);
-  await session;
+  const session = await getSession(c);
   const claims = c.get("renewable");
-  const refresh = claims && providerTokenStale(claims) ? readRefreshCookie(c) : null;
+  const refresh = claims && providerTokenStale(claims) && readRefreshCookie(c);
   if (refresh && refresh.sid === claims!.sid) {
     c.set("renewable", undefined);
-    c.set("session", renewEarly(c, claims!, refresh).then((renewed) => (renewed === undefined ? session : renewed)));
+    c.set("session", renewEarly(c, claims!, refresh, session));
   }
   return (await c.get("session"))?.providerToken ?? null;
 }

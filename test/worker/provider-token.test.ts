@@ -139,6 +139,17 @@ describe("an expired provider token, while the session cookie is still good", ()
     expect(await refreshes(login)).toEqual({ granted: 0, refused: 0 });
   });
 
+  it("is passed on as it is while the session store is down, and the session goes on", async () => {
+    const failing = () => Promise.reject(new Error("D1 down"));
+    const down = { ...withToken, DB: { prepare: () => ({ bind: () => ({ run: failing, first: failing, all: failing }) }) } };
+    const { login, jar, claims } = await staleToken();
+    const response = await browse(jar, "/t", {}, down);
+    expect(response.status).toBe(200);
+    expect(await forwarded(response)).toBe(claims.pat);
+    expect(setCookies(response)).toEqual([]);
+    expect(await refreshes(login)).toEqual({ granted: 0, refused: 0 });
+  });
+
   it("ends the session when Vercel refuses the refresh: the proxy answers as signed out", async () => {
     const { jar, claims } = await staleToken();
     const sealed = (await sessionRow(claims.sid))!.provider_refresh_token as string;
