@@ -4,8 +4,8 @@ import type { AppEnv } from "./env";
 import { unauthenticated } from "./errors";
 import { isInternal } from "./internal";
 import { audit } from "./log";
-import { renewSession } from "./refresh";
-import { readRefreshCookie } from "./refresh-cookie";
+import { providerTokenStale, renewSession } from "./refresh";
+import { readRefreshCookie, type RefreshCookie } from "./refresh-cookie";
 import { isRevoked } from "./revocations";
 import { open, type Opened } from "./seal";
 import { toSession, type ProviderToken, type Session, type SessionClaims } from "./session";
@@ -72,20 +72,31 @@ async function lookUp(c: Context<AppEnv>, renew: boolean): Promise<Session | nul
   const exp = claims.exp ?? 0;
   const fresh = opened.status === "valid" && exp - nowSeconds() > c.var.config.accessTtl * RENEW_WHEN_LEFT;
   // Only cookies are renewed: a bearer caller (or a service binding) cannot receive new cookies.
-  const renewable = renew && !fresh && opened.from === "cookie" && !isInternal(c.req.raw);
-  const refresh = renewable ? readRefreshCookie(c) : null;
+  const renewable = renew && opened.from === "cookie" && !isInternal(c.req.raw);
+  const refresh = renewable && !fresh ? readRefreshCookie(c) : null;
   if (refresh && refresh.sid === claims.sid) {
     if (opened.status !== "valid") return renewSession(c, claims, refresh);
-    // Still usable: a failed early renewal (the store is down) must not sign anyone out.
-    try {
-      return await renewSession(c, claims, refresh);
-    } catch (error) {
-      audit("renewal_deferred", { sessionId: claims.sid, reason: error instanceof Error ? error.message : "unknown" }, c);
-    }
+    const renewed = await renewEarly(c, claims, refresh);
+    if (renewed !== undefined) return renewed;
   }
   if (opened.status !== "valid") return null;
   if (await isRevoked(c.env.REVOCATIONS, claims.sid)) return null;
+  // Served as it is, but this request could still renew it (see getProviderToken).
+  if (renewable && fresh) c.set("renewable", claims);
   return toSession(claims, exp);
+}
+
+/**
+ * Renews a session that is still usable. A failed renewal (the store is
+ * down) must not sign anyone out: then `kept` (undefined: go on without).
+ */
+async function renewEarly<T = undefined>(c: Context<AppEnv>, claims: SessionClaims, refresh: RefreshCookie, kept?: T): Promise<Session | null | T> {
+  try {
+    return await renewSession(c, claims, refresh);
+  } catch (error) {
+    audit("renewal_deferred", { sessionId: claims.sid, reason: error instanceof Error ? error.message : "unknown" }, c);
+    return kept as T;
+  }
 }
 
 /**
@@ -109,12 +120,26 @@ export function getSession(c: Context<AppEnv>, { renew = true }: { renew?: boole
 }
 
 /**
- * The provider's access token for server-side calls on the user's behalf
- * (renewed with the session when it has expired and the provider can).
- * Null for callers that presented a bearer JWT. Never put it in a response.
+ * The provider's access token for server-side calls on the user's behalf.
+ * One that has expired (or is about to) is renewed now, by renewing the
+ * whole session early: the refresh secret's one-statement rotation decides
+ * which of two racing requests spends the provider's refresh token, and the
+ * new session cookie carries the new token. The session this request sees
+ * from then on is the renewed one, or null if renewing ended it. Where no
+ * cookie can be delivered (a sealed session sent as a bearer token, forward
+ * auth without X-Auth-Deliver-Cookies) the token is returned as it is,
+ * expiry included. Null for callers that presented a bearer JWT. Never put
+ * it in a response.
  */
 export async function getProviderToken(c: Context<AppEnv>): Promise<ProviderToken | null> {
-  return (await getSession(c))?.providerToken ?? null;
+  const session = await getSession(c);
+  const claims = c.get("renewable");
+  const refresh = claims && providerTokenStale(claims) && readRefreshCookie(c);
+  if (refresh && refresh.sid === claims!.sid) {
+    c.set("renewable", undefined);
+    c.set("session", renewEarly(c, claims!, refresh, session));
+  }
+  return (await c.get("session"))?.providerToken ?? null;
 }
 
 /** The live session, or a clean 401. */

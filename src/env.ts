@@ -1,6 +1,6 @@
 import type { Config } from "./config";
 import type { Keyring } from "./keys";
-import type { Session } from "./session";
+import type { Session, SessionClaims } from "./session";
 
 /** Bindings declared in wrangler.toml. */
 export interface Bindings {
@@ -35,6 +35,8 @@ export interface AppEnv {
     clientAddress?: string;
     /** The request's session, looked up at most once (see `getSession`). */
     session?: Promise<Session | null>;
+    /** The session cookie's claims when it was served without renewal and this request may still renew it. */
+    renewable?: SessionClaims & { iat?: number };
     /** Set by proxy mode: the response is the upstream's, with its own security headers. */
     proxied?: boolean;
   };

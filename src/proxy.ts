@@ -52,6 +52,8 @@ async function carriesOurToken(c: Context<AppEnv>, header: string): Promise<bool
 export async function proxy(c: Context<AppEnv>): Promise<Response> {
   const { config } = c.var;
   const upstream = config.upstream!;
+  // First: a stale provider token renews the session, which can end it.
+  const providerToken = config.passAccessToken ? await getProviderToken(c) : null;
   const session = await getSession(c);
   const url = new URL(c.req.url);
   if (!session) {
@@ -71,7 +73,6 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   if (cookies) headers.set("Cookie", cookies);
   else headers.delete("Cookie");
   for (const [name, value] of Object.entries(await identityHeaders(c, session, upstream.origin))) headers.set(name, value);
-  const providerToken = config.passAccessToken ? await getProviderToken(c) : null;
   if (providerToken) headers.set("X-Forwarded-Access-Token", providerToken.accessToken);
   // Every forwarding header the client sent is gone; these are ours, and
   // name the worker's public origin (AUTH_URL when set), not whatever Host

@@ -16,8 +16,12 @@ import { isLocalRequest } from "./origins";
 export type LimitKind = "general" | "signin" | "callback" | "second_factor" | "token" | "renewal";
 
 const STRICT: ReadonlySet<LimitKind> = new Set(["signin", "callback", "second_factor"]);
-/** Cloudflare's rate limits count over 10 or 60 s windows; ours are 10 s. */
-const RETRY_AFTER = "10";
+/**
+ * Each binding's period in seconds, as `simple = { period }` declares it in
+ * wrangler.toml (10 or 60): the binding does not say, and Retry-After is the
+ * window of the limit that refused. Change both together; a test compares them.
+ */
+export const PERIODS = { RATE_LIMITER: 10, RATE_LIMITER_STRICT: 10 };
 
 const MISSING_IP = "missing-ip";
 const INTERNAL = "internal";
@@ -34,10 +38,10 @@ export async function rateLimit(c: Context<AppEnv>, kind: LimitKind, keys: strin
     // that is not named shares its bucket with every other such caller, so
     // that bucket is a strict one. wrangler dev need not name anyone.
     const strict = STRICT.has(kind) || (key === MISSING_IP && !isLocalRequest(c));
-    const limiter = strict ? c.env.RATE_LIMITER_STRICT : c.env.RATE_LIMITER;
+    const binding = strict ? "RATE_LIMITER_STRICT" : "RATE_LIMITER";
     let allowed = true;
     try {
-      allowed = (await limiter.limit({ key: `${kind}:${key}` })).success;
+      allowed = (await c.env[binding].limit({ key: `${kind}:${key}` })).success;
     } catch {
       audit("rate_limit_unavailable", { reason: kind }, c);
     }
@@ -45,7 +49,7 @@ export async function rateLimit(c: Context<AppEnv>, kind: LimitKind, keys: strin
       // The key's kind only (`ip`, `session`, …; a user key is the user):
       // the address is already on the line as `ip`.
       audit("rate_limited", { reason: kind, key: key.startsWith("user:") ? key : key.split(":", 1)[0] }, c);
-      throw new AuthError(429, "rate_limited", "Too many attempts. Please wait a few seconds and try again.", { "Retry-After": RETRY_AFTER });
+      throw new AuthError(429, "rate_limited", "Too many attempts. Please wait a few seconds and try again.", { "Retry-After": String(PERIODS[binding]) });
     }
   }
 }

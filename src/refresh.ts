@@ -41,6 +41,18 @@ export async function holdsRefreshSecret(db: D1Database, keys: Keyring, refresh:
 /** Renew the provider's access token this long before it expires. */
 const PROVIDER_TOKEN_MARGIN = 60;
 
+/**
+ * Whether a live session cookie's provider token must be renewed before it
+ * is handed out (see `getProviderToken`): it is within the margin of
+ * expiring, and the cookie was sealed before that. A cookie sealed later
+ * comes from a renewal that already asked the provider (which was down, or
+ * holds no refresh token for it), and its next regular renewal asks again:
+ * so this costs at most one early renewal per provider token.
+ */
+export function providerTokenStale({ pax, iat = 0 }: SessionClaims & { iat?: number }, now = nowSeconds()): boolean {
+  return pax !== null && iat < pax - PROVIDER_TOKEN_MARGIN && pax - PROVIDER_TOKEN_MARGIN <= now;
+}
+
 /** Claims for a new session cookie, without the old token's iat/exp, ending when the record says the session ends. */
 const carryOver = (claims: SessionClaims, record: { expires_at: number; idle_expires_at: number }, token?: { pat: string; pax: number | null }) => ({
   sid: claims.sid,

@@ -11,8 +11,8 @@
  * A few things a test needs to change or see after sign-in go through
  * `/control/…` routes, which GitHub has no equivalent of: removing someone
  * from an organisation, making one user's organisation list fail, and the
- * token revocations GitHub received. They are keyed by login, which each
- * test picks for itself.
+ * token revocations GitHub received, and the refresh grants Vercel was
+ * sent. They are keyed by login, which each test picks for itself.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -99,6 +99,9 @@ export async function startStandIn(port = 0): Promise<StandIn> {
   const behaves = (token: Token, flag: Behaviour) => token.behaviours.has(flag) || !!laterBehaviours.get(token.login)?.has(flag);
   /** What GitHub's token revocation endpoint received, for tests to check. */
   const revocations: { token: string; userAgent: string | undefined; accept: string | undefined; apiVersion: string | undefined }[] = [];
+  /** Every refresh token ever issued → its login (kept once spent), and the refresh grants Vercel answered, per login. */
+  const refreshOwners = new Map<string, string>();
+  const vercelRefreshes = new Map<string, { granted: number; refused: number }>();
   const idFor = (token: Token) => {
     const account = token.behaviours.has("new_owner") ? `new owner of ${token.login}` : token.login;
     if (KNOWN_IDS[account] !== undefined) return KNOWN_IDS[account];
@@ -114,6 +117,7 @@ export async function startStandIn(port = 0): Promise<StandIn> {
     if (refresh) {
       const refreshToken = random(token.provider === "github" ? "ghr_" : "vcr_");
       refreshTokens.set(refreshToken, token);
+      refreshOwners.set(refreshToken, token.login);
       body.refresh_token = refreshToken;
       if (token.provider === "github") body.refresh_token_expires_in = 15_897_600;
     }
@@ -250,6 +254,12 @@ export async function startStandIn(port = 0): Promise<StandIn> {
     const invalidGrant = (description: string) => json(res, 400, { error: "invalid_grant", error_description: description });
     if (form.get("grant_type") === "refresh_token") {
       const token = refreshTokens.get(form.get("refresh_token") ?? "");
+      const login = refreshOwners.get(form.get("refresh_token") ?? "");
+      if (login) {
+        const counts = vercelRefreshes.get(login) ?? { granted: 0, refused: 0 };
+        counts[token && !token.revoked ? "granted" : "refused"]++;
+        vercelRefreshes.set(login, counts);
+      }
       if (!token || token.revoked) return invalidGrant("Invalid refresh token");
       refreshTokens.delete(form.get("refresh_token")!);
       return sendTokens(res, issueTokens(token, 3600, true), token.behaviours, "refresh");
@@ -477,6 +487,8 @@ export async function startStandIn(port = 0): Promise<StandIn> {
   /** Test-only switches and records; see the top of this file. */
   function control(key: string, res: ServerResponse) {
     if (key === "GET /control/github/revocations") return json(res, 200, revocations);
+    const refreshes = /^GET \/control\/vercel\/users\/([^/]+)\/refreshes$/.exec(key);
+    if (refreshes) return json(res, 200, vercelRefreshes.get(decodeURIComponent(refreshes[1]!)) ?? { granted: 0, refused: 0 });
     const removal = /^DELETE \/control\/github\/orgs\/([^/]+)\/members\/([^/]+)$/.exec(key);
     if (removal) {
       orgMembers.get(decodeURIComponent(removal[1]!).toLowerCase())?.delete(decodeURIComponent(removal[2]!));

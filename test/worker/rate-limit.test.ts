@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { internalRequest } from "../../src/internal";
+import { PERIODS } from "../../src/rate-limit";
 import { browse, call, Jar, LOCAL, PUBLIC, signIn } from "./helpers";
 
 /**
@@ -37,7 +38,7 @@ describe("rate limiting", () => {
     const log = vi.spyOn(console, "log");
     const json = await call("/auth/signin/github", { headers: { "CF-Connecting-IP": ip, Accept: "application/json" } }, strict);
     expect(json.status).toBe(429);
-    expect(json.headers.get("Retry-After")).toBe("10");
+    expect(json.headers.get("Retry-After")).toBe(String(PERIODS.RATE_LIMITER_STRICT));
     expect(await json.json()).toMatchObject({ error: "rate_limited" });
     const page = await call("/auth/signin/github", { headers: { "CF-Connecting-IP": ip } }, strict);
     expect(page.status).toBe(429);
@@ -76,11 +77,12 @@ describe("rate limiting", () => {
 
   it("limits state-changing requests per IP with the general limit", async () => {
     const ip = newIP();
-    const statuses: number[] = [];
+    const answers: Response[] = [];
     for (let i = 0; i < 4; i++) {
-      statuses.push((await call("/auth/signout", { method: "POST", headers: { Origin: LOCAL, Accept: "application/json", "CF-Connecting-IP": ip } }, general)).status);
+      answers.push(await call("/auth/signout", { method: "POST", headers: { Origin: LOCAL, Accept: "application/json", "CF-Connecting-IP": ip } }, general));
     }
-    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 429]);
+    expect(answers[3]!.headers.get("Retry-After")).toBe(String(PERIODS.RATE_LIMITER));
     // Reads are not limited: they grant nothing new.
     for (let i = 0; i < 5; i++) expect((await call("/auth/session", { headers: { "CF-Connecting-IP": ip } }, general)).status).toBe(401);
   });
@@ -100,6 +102,28 @@ describe("rate limiting", () => {
       expect((await call("/auth/session", { headers: { Cookie: forged, "CF-Connecting-IP": newIP() } }, { ...short, ...general })).status).not.toBe(200);
     }
     expect((await browse(live, "/auth/session", { headers: { "CF-Connecting-IP": newIP() } }, { ...short, ...general })).status).toBe(200);
+  });
+
+  it("tells a refused client to retry after the period of the limit that refused it", async () => {
+    const ip = newIP();
+    const signOut = () => call("/auth/signout", { method: "POST", headers: { Origin: LOCAL, Accept: "application/json", "CF-Connecting-IP": ip } }, general);
+    const start = () => call("/auth/signin/github", { headers: { "CF-Connecting-IP": ip, Accept: "application/json" } }, strict);
+    for (let i = 0; i < 3; i++) await Promise.all([signOut(), start()]);
+    // As if wrangler.toml declared a 60-second period for one of them.
+    const declared = { ...PERIODS };
+    PERIODS.RATE_LIMITER = 60;
+    try {
+      expect((await signOut()).headers.get("Retry-After")).toBe("60");
+      expect((await start()).headers.get("Retry-After")).toBe(String(declared.RATE_LIMITER_STRICT));
+    } finally {
+      Object.assign(PERIODS, declared);
+    }
+  });
+
+  it("knows the period wrangler.toml declares for each binding", async () => {
+    const toml: string = (await import("../../wrangler.toml?raw")).default;
+    const declared = [...toml.matchAll(/\[\[ratelimits\]\]\s*name = "(\w+)"[^[]*?simple = \{ limit = \d+, period = (\d+) \}/g)];
+    expect(Object.fromEntries(declared.map(([, name, period]) => [name, Number(period)]))).toEqual(PERIODS);
   });
 
   it("counts an IPv6 client by its /64, whichever of its addresses it uses", async () => {
