@@ -6,7 +6,7 @@ import { audit } from "./log";
 import { open } from "./seal";
 import { newDeviceKey } from "./second-factor";
 import { rotateDeviceKey } from "./second-factor-store";
-import { recentTargets, revokeSession, revokeTargets, type Revoked } from "./store";
+import { recentTargets, revokeSession, revokeTargets, type Revoked, type Targets } from "./store";
 import { nowSeconds } from "./time";
 import { withTimeout } from "./timeout";
 import { ACCESS_TOKEN_TTL } from "./tokens";
@@ -121,7 +121,7 @@ const MAX_ENTRIES = 500;
 export async function endSessions(c: Context<AppEnv>, userKey: string, how: RevocationContext & { except?: string; keep?: number }): Promise<Revoked[]> {
   const { config } = c.var;
   const now = nowSeconds();
-  const targets = { userKey, except: how.except ?? "", keep: how.keep ?? 0, now, since: now - config.accessTtl - revocationWindow(config) };
+  const targets: Targets = [userKey, how.except ?? "", now, how.keep ?? 0, now - config.accessTtl - revocationWindow(config)];
   const ended: Revoked[] = [];
   for (let round = 0, written = 0; ; round++) {
     const ids = await recentTargets(c.env.DB, targets, ROUND);

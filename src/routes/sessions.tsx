@@ -36,9 +36,9 @@ const PAGE = 50;
  * twice, and none that lived through the paging is missed.
  */
 export async function sessionsPage(c: Context<AppEnv>, userKey: string, currentId?: string) {
-  const cursor = /^(\d{1,15})\.([\w-]*)$/.exec(c.req.query("after") ?? "999999999999999.");
-  if (!cursor) throw new AuthError(400, "invalid_cursor", "That page of sessions does not exist.");
-  const rows = await listUserSessions(c.env.DB, userKey, nowSeconds(), +cursor[1]!, cursor[2]!, PAGE + 1);
+  // Unreadable, it starts from the top.
+  const [, createdAt = 1e15, id = ""] = /^(\d{1,15})\.([\w-]+)$/.exec(c.req.query("after") ?? "") ?? [];
+  const rows = await listUserSessions(c.env.DB, userKey, nowSeconds(), +createdAt, id, PAGE + 1);
   const last = rows[PAGE - 1];
   return { sessions: describeSessions(rows.slice(0, PAGE), currentId), next: rows[PAGE] && `${last!.created_at}.${last!.id}` };
 }
