@@ -139,8 +139,7 @@ export async function listUserSessions(db: D1Database, userKey: string, now: num
   const { results } = await run(() =>
     db
       .prepare(
-        `SELECT id, device, country, created_at, last_used_at, min(idle_expires_at, expires_at) AS ends_at FROM sessions
-          WHERE user_key = ?1 AND revoked_at IS NULL AND ?2 < expires_at AND ?2 < idle_expires_at AND (created_at, id) < (?3, ?4) ORDER BY created_at DESC, id DESC LIMIT ?5`,
+        `SELECT id, device, country, created_at, last_used_at, min(idle_expires_at, expires_at) AS ends_at FROM sessions WHERE user_key = ?1 AND revoked_at IS NULL AND ?2 < expires_at AND ?2 < idle_expires_at AND (created_at, id) < (?3, ?4) ORDER BY created_at DESC, id DESC LIMIT ?5`,
       )
       .bind(userKey, now, createdAt, id, limit)
       .all<ActiveSession>(),
