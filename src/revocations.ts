@@ -6,7 +6,7 @@ import { audit } from "./log";
 import { open } from "./seal";
 import { newDeviceKey } from "./second-factor";
 import { rotateDeviceKey } from "./second-factor-store";
-import { revokeSession, revokeUserSessions, type Revoked } from "./store";
+import { recentTargets, revokeSession, revokeTargets, type Revoked, type Targets } from "./store";
 import { nowSeconds } from "./time";
 import { withTimeout } from "./timeout";
 import { ACCESS_TOKEN_TTL } from "./tokens";
@@ -61,7 +61,9 @@ export type RevocationKind =
   /** Not shown to be on the allow-list any more at renewal (left the GitHub organisation, revoked the app). */
   | "not_allowed"
   /** The user's second factor was turned on or off (or reset by an admin): every other session ends. */
-  | "second_factor_changed";
+  | "second_factor_changed"
+  /** The oldest, when a sign-in would leave the user more than `MAX_SESSIONS` live sessions. */
+  | "session_limit";
 
 export interface RevocationContext {
   kind: RevocationKind;
@@ -72,12 +74,11 @@ export interface RevocationContext {
 }
 
 /**
- * After the D1 rows are marked revoked: a KV entry per session so cookies
- * already handed out die on their next request, an audit line each, and —
- * in the background — the provider's tokens revoked where it supports it.
+ * Once the sessions are ended in D1 and on the revocation list: an audit
+ * line each and — in the background — the provider's tokens revoked where
+ * it supports it.
  */
 async function finish(c: Context<AppEnv>, ended: Revoked[], how: RevocationContext): Promise<void> {
-  await Promise.all(ended.map((row) => revokeSessionId(c.env.REVOCATIONS, c.var.config, row.id)));
   for (const row of ended) audit("revoked", { sessionId: row.id, user: row.user_key, kind: how.kind, by: how.by }, c);
   const tokens: { provider: string; token: string; kind: "access" | "refresh" }[] = [];
   for (const row of ended) {
@@ -97,8 +98,42 @@ async function finish(c: Context<AppEnv>, ended: Revoked[], how: RevocationConte
 /** Ends one session (with `owner`, only if it is theirs); null when there was no live session to end. */
 export async function endSession(c: Context<AppEnv>, sessionId: string, how: RevocationContext & { owner?: string }): Promise<Revoked | null> {
   const ended = await revokeSession(c.env.DB, sessionId, nowSeconds(), how.owner);
-  if (ended) await finish(c, [ended], how);
+  if (ended) {
+    await revokeSessionId(c.env.REVOCATIONS, c.var.config, ended.id);
+    await finish(c, [ended], how);
+  }
   return ended;
+}
+
+/** Ids per round: with the statement's own five, under D1's 100 bound parameters. */
+const ROUND = 90;
+/** Revocation entries one request may write: far above `MAX_SESSIONS`, well within a Worker's 1,000 KV operations. */
+const MAX_ENTRIES = 500;
+
+/**
+ * Ends a user's live sessions but `except` and the newest `keep`, however
+ * many. Only sessions whose cookie was issued within `ACCESS_TTL` plus the
+ * revocation window can still be presented, so only they get a revocation
+ * entry — written, in parallel, before D1 marks them ended: a request cut
+ * short leaves them live in D1, and a retry finishes the job. The others
+ * need D1 alone (their next renewal asks it).
+ */
+export async function endSessions(c: Context<AppEnv>, userKey: string, how: RevocationContext & { except?: string; keep?: number }): Promise<Revoked[]> {
+  const { config } = c.var;
+  const now = nowSeconds();
+  const targets: Targets = [userKey, how.except ?? "", now, how.keep ?? 0, now - config.accessTtl - revocationWindow(config)];
+  const ended: Revoked[] = [];
+  for (let round = 0, written = 0; ; round++) {
+    const ids = await recentTargets(c.env.DB, targets, ROUND);
+    // The first round also ended every session without a live cookie: what
+    // is left was renewed meanwhile, or did not fit in one round.
+    if (round && !ids.length) return ended;
+    if ((written += ids.length) > MAX_ENTRIES) throw unavailable();
+    await Promise.all(ids.map((id) => revokeSessionId(c.env.REVOCATIONS, config, id)));
+    const rows = await revokeTargets(c.env.DB, targets, ids);
+    await finish(c, rows, how);
+    ended.push(...rows);
+  }
 }
 
 /**
@@ -107,8 +142,7 @@ export async function endSession(c: Context<AppEnv>, sessionId: string, how: Rev
  * "everywhere" includes the next sign-in.
  */
 export async function endUserSessions(c: Context<AppEnv>, userKey: string, how: RevocationContext & { except?: string }): Promise<Revoked[]> {
-  const ended = await revokeUserSessions(c.env.DB, userKey, nowSeconds(), how.except);
+  const ended = await endSessions(c, userKey, how);
   await rotateDeviceKey(c.env.DB, userKey, newDeviceKey());
-  await finish(c, ended, how);
   return ended;
 }

@@ -9,6 +9,7 @@ import { randomToken } from "./random";
 import { seal } from "./seal";
 import { nowSeconds } from "./time";
 import { insertSession } from "./store";
+import { endSessions } from "./revocations";
 
 /** What the session cookie carries; short names keep the cookie small. */
 export interface SessionClaims {
@@ -89,6 +90,9 @@ export async function sealSession(c: Context<AppEnv>, claims: SessionClaims & { 
 /** Cookie lifetime: browser-session cookies, or persistent until the session's end with remember-me. */
 export const cookieMaxAge = (remember: boolean, endsAt: number, now: number) => (remember ? Math.max(0, endsAt - now) : undefined);
 
+/** Live sessions a user may hold: a sign-in beyond it ends their oldest. */
+export const MAX_SESSIONS = 50;
+
 /** What a session is made of when someone has just signed in. */
 export interface NewSession {
   provider: string;
@@ -100,7 +104,8 @@ export interface NewSession {
 /**
  * Creates a session: its refresh record in D1, then the session and refresh
  * cookies. Both cookies are built (and size-checked) before anything is
- * written, and set only once the record exists: no partial session.
+ * written, and set only once the record exists and the user's sessions
+ * beyond `MAX_SESSIONS` have ended: no partial session.
  */
 export async function startSession(c: Context<AppEnv>, fresh: NewSession): Promise<Session> {
   const { config, keys } = c.var;
@@ -138,6 +143,7 @@ export async function startSession(c: Context<AppEnv>, fresh: NewSession): Promi
     idle_expires_at: idleEndsAt,
     expires_at: endsAt,
   });
+  await endSessions(c, claims.sub, { kind: "session_limit", by: "system", except: id, keep: MAX_SESSIONS - 1 });
   c.header("Set-Cookie", cookie, { append: true });
   c.header("Set-Cookie", refresh, { append: true });
   return session;

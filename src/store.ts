@@ -90,26 +90,43 @@ export function storeProviderRefreshToken(db: D1Database, id: string, secretHash
 }
 
 export type Revoked = Pick<SessionRecord, "id" | "user_key" | "provider" | "provider_refresh_token">;
+const revokedColumns = "id, user_key, provider, provider_refresh_token";
 
 /** Ends one session; with `userKey`, only if it belongs to that user. Null when there was nothing live to end. */
 export function revokeSession(db: D1Database, id: string, now: number, userKey?: string): Promise<Revoked | null> {
   const owner = userKey === undefined ? "" : " AND user_key = ?3";
   const statement = db.prepare(
-    `UPDATE sessions SET revoked_at = ?1 WHERE id = ?2${owner} AND revoked_at IS NULL
-     RETURNING id, user_key, provider, provider_refresh_token`,
+    `UPDATE sessions SET revoked_at = ?1 WHERE id = ?2${owner} AND revoked_at IS NULL RETURNING ${revokedColumns}`,
   );
   return run(() => (userKey === undefined ? statement.bind(now, id) : statement.bind(now, id, userKey)).first<Revoked>());
 }
 
-/** Ends every live session of a user, but `except` (a session id) when given. */
-export async function revokeUserSessions(db: D1Database, userKey: string, now: number, except = ""): Promise<Revoked[]> {
+/**
+ * Which of a user's sessions an "end them" targets: the live ones but
+ * `except` (a session id, or "") and the newest `keep`. Sessions whose last
+ * cookie was issued (created or renewed: `last_used_at`) before `since`
+ * can have no live cookie left.
+ */
+export type Targets = [userKey: string, except: string, now: number, keep: number, since: number];
+
+const targeted = `id IN (SELECT id FROM sessions WHERE user_key = ?1 AND id != ?2 AND revoked_at IS NULL AND ?3 < expires_at AND ?3 < idle_expires_at ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?4)`;
+
+/** Up to `limit` targeted sessions that may still have a live cookie: those need a revocation entry. */
+export async function recentTargets(db: D1Database, targets: Targets, limit: number): Promise<string[]> {
+  const { results } = await run(() => db.prepare(`SELECT id FROM sessions WHERE ${targeted} AND last_used_at >= ?5 LIMIT ?6`).bind(...targets, limit).all<{ id: string }>());
+  return results.map((row) => row.id);
+}
+
+/**
+ * Ends the targeted sessions whose cookies cannot be live any more, and
+ * those of `entered` (already on the revocation list). One renewed since
+ * `recentTargets` looked is left for the next round.
+ */
+export async function revokeTargets(db: D1Database, targets: Targets, entered: string[]): Promise<Revoked[]> {
   const { results } = await run(() =>
     db
-      .prepare(
-        `UPDATE sessions SET revoked_at = ?1 WHERE user_key = ?2 AND revoked_at IS NULL AND id != ?3
-         RETURNING id, user_key, provider, provider_refresh_token`,
-      )
-      .bind(now, userKey, except)
+      .prepare(`UPDATE sessions SET revoked_at = ?3 WHERE ${targeted} AND (last_used_at < ?5 OR id IN (${placeholders(entered.length, 6)})) RETURNING ${revokedColumns}`)
+      .bind(...targets, ...entered)
       .all<Revoked>(),
   );
   return results;
@@ -117,18 +134,14 @@ export async function revokeUserSessions(db: D1Database, userKey: string, now: n
 
 export type ActiveSession = Pick<SessionRecord, "id" | "device" | "country" | "created_at" | "last_used_at"> & { ends_at: number };
 
-/** A user's live sessions, most recently used first. */
-export async function listUserSessions(db: D1Database, userKey: string, now: number): Promise<ActiveSession[]> {
+/** Up to `limit` of a user's live sessions, newest first, from after (`created_at`, `id`) on. */
+export async function listUserSessions(db: D1Database, userKey: string, now: number, createdAt: number, id: string, limit: number): Promise<ActiveSession[]> {
   const { results } = await run(() =>
     db
       .prepare(
-        `SELECT id, device, country, created_at, last_used_at, min(idle_expires_at, expires_at) AS ends_at
-           FROM sessions
-          WHERE user_key = ?1 AND revoked_at IS NULL AND ?2 < expires_at AND ?2 < idle_expires_at
-          ORDER BY last_used_at DESC, created_at DESC
-          LIMIT 100`,
+        `SELECT id, device, country, created_at, last_used_at, min(idle_expires_at, expires_at) AS ends_at FROM sessions WHERE user_key = ?1 AND revoked_at IS NULL AND ?2 < expires_at AND ?2 < idle_expires_at AND (created_at, id) < (?3, ?4) ORDER BY created_at DESC, id DESC LIMIT ?5`,
       )
-      .bind(userKey, now)
+      .bind(userKey, now, createdAt, id, limit)
       .all<ActiveSession>(),
   );
   return results;

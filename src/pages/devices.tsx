@@ -11,8 +11,8 @@ export interface DeviceView {
 
 const when = (iso: string) => iso.slice(0, 16).replace("T", " ") + " UTC";
 
-/** "Your devices": every live session of this user, each with a way to end it. */
-export function DevicesPage({ basePath, sessions }: { basePath: string; sessions: DeviceView[] }) {
+/** "Your devices": a page of this user's live sessions, each with a way to end it, and a link to the next page. */
+export function DevicesPage({ basePath, sessions, next }: { basePath: string; sessions: DeviceView[]; next?: string }) {
   return (
     <Layout title="Your devices" basePath={basePath}>
       <h1>Your devices</h1>
@@ -35,6 +35,7 @@ export function DevicesPage({ basePath, sessions }: { basePath: string; sessions
           </li>
         ))}
       </ul>
+      {next && <p><a href={`${basePath}/sessions?after=${next}`}>More</a></p>}
       <form method="post" action={`${basePath}/signout?all=1`}>
         <button type="submit">Sign out everywhere</button>
       </form>

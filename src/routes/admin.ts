@@ -6,10 +6,8 @@ import { AuthError } from "../errors";
 import { audit } from "../log";
 import { endUserSessions } from "../revocations";
 import { deleteSecondFactor } from "../second-factor-store";
-import { nowSeconds } from "../time";
-import { listUserSessions } from "../store";
 import { isListed } from "../user-list";
-import { describeSessions } from "./sessions";
+import { sessionsPage } from "./sessions";
 
 /** The signed-in admin and the `provider:id` user they are asking about. */
 async function adminRequest(c: Context<AppEnv>) {
@@ -24,11 +22,11 @@ async function adminRequest(c: Context<AppEnv>) {
   return { admin: session, user };
 }
 
-/** ADMIN_USERS only: list or end every session of a user. */
+/** ADMIN_USERS only: list (a page at a time) or end every session of a user. */
 export const adminRoutes = new Hono<AppEnv>()
   .get("/admin/sessions", async (c) => {
     const { user } = await adminRequest(c);
-    return c.json({ user, sessions: describeSessions(await listUserSessions(c.env.DB, user, nowSeconds())) });
+    return c.json({ user, ...(await sessionsPage(c, user)) });
   })
   .delete("/admin/sessions", async (c) => {
     const { admin, user } = await adminRequest(c);

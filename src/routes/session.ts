@@ -34,8 +34,11 @@ export const sessionRoutes = new Hono<AppEnv>()
       // Ending every session takes a live one, not merely an old cookie.
       const session = await getSession(c);
       if (!session) throw unauthenticated();
-      const ended = await endUserSessions(c, session.userKey, { kind: "everywhere", by: session.userKey, accessToken: session.providerToken?.accessToken });
-      audit("signout", { sessionId: session.id, user: session.userKey, everywhere: true, ended: ended.length }, c);
+      const how = { kind: "everywhere", by: session.userKey } as const;
+      // This one last: a request cut short leaves it live, to try again with.
+      const ended = await endUserSessions(c, session.userKey, { ...how, except: session.id });
+      if (!(await endSession(c, session.id, { ...how, accessToken: session.providerToken?.accessToken }))) await revokeSessionId(c.env.REVOCATIONS, c.var.config, session.id);
+      audit("signout", { sessionId: session.id, user: session.userKey, everywhere: true, ended: ended.length + 1 }, c);
     } else {
       const target = await sessionToEnd(c);
       if (target) {

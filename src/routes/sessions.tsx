@@ -26,6 +26,23 @@ export function describeSessions(rows: ActiveSession[], currentId?: string) {
   }));
 }
 
+/** Sessions per page of the devices list and the admin's. */
+const PAGE = 50;
+
+/**
+ * One page of a user's live sessions, newest first, from the `after`
+ * cursor on (`created_at.id` of the previous page's last), with `next`
+ * when there are more. Sessions come and go between pages; none is shown
+ * twice, and none that lived through the paging is missed.
+ */
+export async function sessionsPage(c: Context<AppEnv>, userKey: string, currentId?: string) {
+  // Unreadable, it starts from the top.
+  const [, createdAt = 1e15, id = ""] = /^(\d{1,15})\.([\w-]+)$/.exec(c.req.query("after") ?? "") ?? [];
+  const rows = await listUserSessions(c.env.DB, userKey, nowSeconds(), +createdAt, id, PAGE + 1);
+  const last = rows[PAGE - 1];
+  return { sessions: describeSessions(rows.slice(0, PAGE), currentId), next: rows[PAGE] && `${last!.created_at}.${last!.id}` };
+}
+
 async function devices(c: Context<AppEnv>) {
   const session = await getSession(c);
   const { basePath } = c.var.config;
@@ -33,9 +50,9 @@ async function devices(c: Context<AppEnv>) {
     if (prefersJSON(c.req.raw)) return c.json({ error: "unauthenticated" }, 401);
     return c.redirect(signInURL(c, c.req.path), 302);
   }
-  const sessions = describeSessions(await listUserSessions(c.env.DB, session.userKey, nowSeconds()), session.id);
-  if (prefersJSON(c.req.raw)) return c.json({ sessions });
-  return c.html(<DevicesPage basePath={basePath} sessions={sessions} />);
+  const page = await sessionsPage(c, session.userKey, session.id);
+  if (prefersJSON(c.req.raw)) return c.json(page);
+  return c.html(<DevicesPage basePath={basePath} {...page} />);
 }
 
 async function endDevice(c: Context<AppEnv>) {
