@@ -18,7 +18,10 @@ export const newSecret = () => randomToken(32);
  * again when it retries with the replaced secret inside the grace window.
  * Unpredictable without AUTH_SECRET, like a random one.
  */
-export const nextSecret = async (keys: Keyring, sid: string, secret: string) => (await keys.hash("rotation", `${sid}.${secret}`))[0]!;
+export const nextSecret = async (keys: Keyring, sid: string, secret: string) => (await nextSecrets(keys, sid, secret))[0]!;
+
+/** The successor under each configured key, newest first: a rotation may have run before AUTH_SECRET did. */
+export const nextSecrets = (keys: Keyring, sid: string, secret: string) => keys.hash("rotation", `${sid}.${secret}`);
 
 /** The secret's HMAC under each configured key, newest first; only hashes are stored. */
 export const hashSecret = (keys: Keyring, secret: string) => keys.hash("refresh", secret);

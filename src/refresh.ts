@@ -10,9 +10,9 @@ import type { Profile } from "./profile";
 import type { Provider } from "./providers/types";
 import { rateLimit } from "./rate-limit";
 import { endSession } from "./revocations";
-import { hashSecret, nextSecret, refreshCookie, type RefreshCookie } from "./refresh-cookie";
+import { hashSecret, nextSecret, nextSecrets, refreshCookie, type RefreshCookie } from "./refresh-cookie";
 import { open, seal } from "./seal";
-import { cookieMaxAge, sealSession, type ProviderToken, type Session, type SessionClaims } from "./session";
+import { cookieMaxAge, sealSession, toSession, type ProviderToken, type Session, type SessionClaims } from "./session";
 import { nowSeconds } from "./time";
 import { findSession, rotateSecret, storeProviderRefreshToken, type Rotated } from "./store";
 
@@ -86,11 +86,14 @@ async function renewProviderToken(c: Context<AppEnv>, claims: SessionClaims, row
   const fields = { sessionId: claims.sid, user: claims.sub, provider: row.provider };
   try {
     const tokens = await provider.refresh(stored.claims.rt);
+    let kept = true;
     if (tokens.refreshToken) {
       const sealed = await seal(keys, "provider-token", { rt: tokens.refreshToken }, Math.max(60, row.expires_at - now));
-      await storeProviderRefreshToken(c.env.DB, claims.sid, secretHash, sealed);
+      // The provider has spent the old refresh token: whatever happens to
+      // the new one, the new access token is the only good one left.
+      kept = await storeProviderRefreshToken(c.env.DB, claims.sid, secretHash, sealed).then(() => true, () => false);
     }
-    audit("provider_refresh", fields, c);
+    audit("provider_refresh", { ...fields, kept }, c);
     return { pat: tokens.accessToken, pax: tokens.accessTokenExpiresAt };
   } catch (error) {
     const refused = error instanceof AuthError && (error.code === "invalid_code" || error.code === "provider_error");
@@ -183,24 +186,54 @@ export async function renewSession(c: Context<AppEnv>, claims: SessionClaims, re
   return session;
 }
 
-async function afterLostRotation(c: Context<AppEnv>, claims: SessionClaims, refresh: RefreshCookie, presented: string[], now: number): Promise<Session | null> {
+/** How many rotations back a presented secret is still recognised as this session's own. */
+const ANCESTRY = 8;
+
+/**
+ * Whether `secret` is an earlier secret of this session than the previous
+ * one: following its successors reaches the record's. Someone renewing
+ * with a copy more than once leaves the owner holding such a secret, which
+ * is reuse, not a stranger's guess.
+ */
+async function isAncestor(keys: Keyring, sid: string, secret: string, known: (string | null)[]): Promise<boolean> {
+  const chains = await nextSecrets(keys, sid, secret);
+  for (let step = 0; step < ANCESTRY; step++) {
+    for (let i = 0; i < chains.length; i++) {
+      if ((await hashSecret(keys, chains[i]!)).some((hash) => known.includes(hash))) return true;
+      chains[i] = (await nextSecrets(keys, sid, chains[i]!))[i]!;
+    }
+  }
+  return false;
+}
+
+async function afterLostRotation(c: Context<AppEnv>, claims: SessionClaims & { exp?: number }, refresh: RefreshCookie, presented: string[], now: number): Promise<Session | null> {
+  const { keys } = c.var;
   const record = await findSession(c.env.DB, claims.sid);
   if (!record || record.revoked_at !== null || now >= record.expires_at || now >= record.idle_expires_at) return signedOut(c);
-  if (record.previous_secret_hash === null || !presented.includes(record.previous_secret_hash)) return signedOut(c);
-  if (record.rotated_at !== null && now - record.rotated_at <= GRACE_SECONDS) {
+  const previous = record.previous_secret_hash !== null && presented.includes(record.previous_secret_hash);
+  if (previous && record.rotated_at !== null && now - record.rotated_at <= GRACE_SECONDS) {
     // Another request rotated moments ago: a tab that won the race, or this
     // browser's own renewal whose response never arrived. Either way the
-    // secret that replaced this one is its successor; handing it over again
-    // keeps a browser that lost the response from being taken for a thief
-    // at its next renewal, and the racing tab already holds the same value.
+    // secret that replaced this one is its successor (under whichever key
+    // was newest then); handing it over again keeps a browser that lost the
+    // response from being taken for a thief at its next renewal, and the
+    // racing tab already holds the same value.
     const maxAge = cookieMaxAge(record.remember === 1, record.expires_at, now);
-    const next = await nextSecret(c.var.keys, claims.sid, refresh.secret);
-    if ((await hashSecret(c.var.keys, next)).includes(record.secret_hash)) c.header("Set-Cookie", refreshCookie(c, claims.sid, next, maxAge), { append: true });
+    for (const next of await nextSecrets(keys, claims.sid, refresh.secret)) {
+      if (!(await hashSecret(keys, next)).includes(record.secret_hash)) continue;
+      c.header("Set-Cookie", refreshCookie(c, claims.sid, next, maxAge), { append: true });
+      break;
+    }
+    // A session cookie still good stays as it is: a new one sealed from it
+    // would look fresher than the winner's and could replace it, bringing
+    // back a provider token the winner renewed.
+    if (claims.exp !== undefined && claims.exp > now) return toSession(claims, claims.exp);
     const { cookie, session } = await sealSession(c, carryOver(claims, record), maxAge);
     c.header("Set-Cookie", cookie, { append: true });
     return session;
   }
-  audit("refresh_reuse", { sessionId: claims.sid, user: claims.sub, reason: "previous refresh secret presented after the grace window" }, c);
+  if (!previous && !(await isAncestor(keys, claims.sid, refresh.secret, [record.previous_secret_hash, record.secret_hash]))) return signedOut(c);
+  audit("refresh_reuse", { sessionId: claims.sid, user: claims.sub, reason: previous ? "previous refresh secret presented after the grace window" : "an older refresh secret presented" }, c);
   await endSession(c, claims.sid, { kind: "refresh_reuse", by: "system" });
   return signedOut(c);
 }
