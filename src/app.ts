@@ -19,7 +19,6 @@ import { adminRoutes } from "./routes/admin";
 import { callbackRoutes } from "./routes/callback";
 import { devRoutes } from "./routes/dev";
 import { home, homeRoutes } from "./routes/home";
-import { internalRoutes } from "./routes/internal";
 import { secondFactorRoutes } from "./routes/second-factor";
 import { sessionRoutes } from "./routes/session";
 import { sessionsRoutes } from "./routes/sessions";
@@ -96,7 +95,7 @@ export function buildApp(config: Config): Hono<AppEnv> {
     auth.use(path, browserSessionOnly);
   }
   for (const path of ["/2fa/setup", "/2fa/enable", "/2fa/disable"]) auth.use(path, recentSignInOnly);
-  for (const routes of [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, secondFactorRoutes, devRoutes, internalRoutes]) {
+  for (const routes of [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, secondFactorRoutes, devRoutes]) {
     auth.route("/", routes);
   }
   app.route(basePath, auth);

@@ -1,18 +1,34 @@
 import type { Context } from "hono";
-import { readAuthCookie } from "./cookies";
+import { clearSessionCookies, readAuthCookie, authCookie } from "./cookies";
+import { describeDevice } from "./device";
 import type { AppEnv } from "./env";
 import { unauthenticated } from "./errors";
-import { isInternal } from "./internal";
 import { audit } from "./log";
-import { providerTokenStale, renewSession } from "./refresh";
-import { readRefreshCookie, type RefreshCookie } from "./refresh-cookie";
+import { rateLimit } from "./rate-limit";
+import { providerTokenStale, renewSession, type Renewal } from "./refresh";
+import { readRefreshCookie, refreshCookie } from "./refresh-cookie";
+import type { RefreshCookie } from "./refresh-secret";
 import { isRevoked } from "./revocations";
-import { open, type Opened } from "./seal";
-import { toSession, type ProviderToken, type Session, type SessionClaims } from "./session";
+import { commitSession, prepareSession, toSession, type NewSession, type ProviderToken, type Session, type SessionClaims } from "./session";
+import { openCredential, toCredential, type Credential, type Opened } from "./session-check";
+import type { SessionDeps } from "./session-deps";
 import { nowSeconds } from "./time";
-import { accessTokenAudience, verifyAccessToken } from "./tokens";
 
-type Presented = { token: string; from: "cookie" | "bearer" };
+/**
+ * The request's side of the session core: what the request presents, the
+ * cookies a renewal or a sign-in sets, the renewal rate limit. The core
+ * itself (session-check.ts, refresh.ts, revocations.ts, session.ts) never
+ * sees a request.
+ */
+export const depsOf = (c: Context<AppEnv>): SessionDeps => ({
+  config: c.var.config,
+  keys: c.var.keys,
+  db: c.env.DB,
+  kv: c.env.REVOCATIONS,
+  now: nowSeconds,
+  audit: (event, fields) => audit(event, fields, c),
+  waitUntil: (work) => c.executionCtx.waitUntil(work),
+});
 
 /** The `Authorization: Bearer` token, whoever issued it. */
 export const bearerToken = (c: Context<AppEnv>) => /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "")?.[1];
@@ -23,64 +39,66 @@ export const bearerToken = (c: Context<AppEnv>) => /^Bearer\s+(\S+)\s*$/i.exec(c
  * token, in proxy mode) is not a credential for us: it neither signs the
  * request in nor out, and the cookie decides.
  */
-async function presented(c: Context<AppEnv>): Promise<Presented | null> {
+async function presented(c: Context<AppEnv>): Promise<Credential | null> {
   const bearer = bearerToken(c);
-  if (bearer && (await c.var.keys.issued(bearer))) return { token: bearer, from: "bearer" };
+  if (bearer && (await c.var.keys.issued(bearer))) return toCredential(bearer, "bearer");
   const cookie = readAuthCookie(c, "session");
-  return cookie ? { token: cookie, from: "cookie" } : null;
+  return cookie ? toCredential(cookie, "cookie") : null;
 }
 
-/** Compact JWS (our bearer JWTs) has three segments; the sealed session (JWE) has five. */
-const isJWS = (token: string) => token.split(".").length === 3;
+/** Opens what the request presents without consulting the revocation list (see `openCredential`). */
+export const openSessionToken = async (c: Context<AppEnv>): Promise<Opened | null> => {
+  const token = await presented(c);
+  return token && openCredential(depsOf(c), token, c.var.origin);
+};
 
-async function openPresented(c: Context<AppEnv>, token: Presented | null): Promise<(Opened<SessionClaims> & { from: Presented["from"] }) | null> {
-  if (!token || isJWS(token.token)) return null;
-  const opened = await open<SessionClaims>(c.var.keys, "session", token.token);
-  if (opened.status === "invalid" && opened.reason === "unknown_key") audit("key_not_found", { reason: "session" }, c);
-  return { ...opened, from: token.from };
+/** Sets the cookies a renewal hands out: the refresh cookie first, which a proxy passing on only one must not lose. */
+function deliver(c: Context<AppEnv>, sid: string, renewal: Renewal): Session | null {
+  if (renewal.status === "ended") {
+    clearSessionCookies(c);
+    return null;
+  }
+  const { secret, token, maxAge, session } = renewal;
+  if (secret) c.header("Set-Cookie", refreshCookie(c, sid, secret, maxAge), { append: true });
+  if (token) c.header("Set-Cookie", authCookie(c, "session", token, maxAge), { append: true });
+  return session;
 }
 
-/** Opens a presented sealed session (cookie or bearer) without consulting the revocation list. */
-export const openSessionToken = async (c: Context<AppEnv>) => openPresented(c, await presented(c));
+/**
+ * Renews through the refresh secret's rotation, counted per session, never
+ * per address or user: behind a proxy every user arrives from its one
+ * address, and a user bucket would be charged before the secret is
+ * checked, so any old cookie of the user's could spend it and stop their
+ * live sessions renewing. A session renews about once per ACCESS_TTL, a
+ * few times at once when tabs race; the usual limit leaves room for that.
+ */
+async function renew(c: Context<AppEnv>, claims: SessionClaims, refresh: RefreshCookie): Promise<Session | null> {
+  await rateLimit(c, "renewal", [`session:${claims.sid}`]);
+  return deliver(c, claims.sid, await renewSession(depsOf(c), claims, refresh));
+}
 
-/** Renew when the session cookie has less than this share of its life left. */
+/** Renew when the session token has less than this share of its life left. */
 const RENEW_WHEN_LEFT = 0.2;
 
-async function fromBearerJWT(c: Context<AppEnv>, token: string): Promise<Session | null> {
-  const { origin, config } = c.var;
-  const claims = await verifyAccessToken(c.var.keys, token, origin, accessTokenAudience(origin, config.basePath));
-  if (!claims || (await isRevoked(c.env.REVOCATIONS, claims.sid))) return null;
-  return {
-    id: claims.sid,
-    userKey: claims.sub,
-    provider: claims.provider,
-    user: { id: claims.sub.slice(claims.provider.length + 1), login: claims.login, name: claims.name, email: claims.email, avatarUrl: claims.picture },
-    remember: false,
-    expiresAt: claims.exp!,
-    endsAt: claims.exp!,
-    signedInAt: 0,
-    providerToken: null,
-  };
-}
-
-async function lookUp(c: Context<AppEnv>, renew: boolean): Promise<Session | null> {
+async function lookUp(c: Context<AppEnv>, renewAllowed: boolean): Promise<Session | null> {
   const token = await presented(c);
-  if (token?.from === "bearer" && isJWS(token.token)) return fromBearerJWT(c, token.token);
-  const opened = await openPresented(c, token);
-  if (!opened || opened.status === "invalid") return null;
+  const deps = depsOf(c);
+  const opened = token && (await openCredential(deps, token, c.var.origin));
+  if (!opened) return null;
+  if (opened.kind === "jwt") return (await isRevoked(deps.kv, opened.session.id)) ? null : opened.session;
   const { claims } = opened;
   const exp = claims.exp ?? 0;
   const fresh = opened.status === "valid" && exp - nowSeconds() > c.var.config.accessTtl * RENEW_WHEN_LEFT;
-  // Only cookies are renewed: a bearer caller (or a service binding) cannot receive new cookies.
-  const renewable = renew && opened.from === "cookie" && !isInternal(c.req.raw);
+  // Only cookies are renewed: a bearer caller cannot receive new cookies.
+  const renewable = renewAllowed && token.kind === "sealed" && token.from === "cookie";
   const refresh = renewable && !fresh ? readRefreshCookie(c) : null;
   if (refresh && refresh.sid === claims.sid) {
-    if (opened.status !== "valid") return renewSession(c, claims, refresh);
+    if (opened.status !== "valid") return renew(c, claims, refresh);
     const renewed = await renewEarly(c, claims, refresh);
     if (renewed !== undefined) return renewed;
   }
   if (opened.status !== "valid") return null;
-  if (await isRevoked(c.env.REVOCATIONS, claims.sid)) return null;
+  if (await isRevoked(deps.kv, claims.sid)) return null;
   // Served as it is, but this request could still renew it (see getProviderToken).
   if (renewable && fresh) c.set("renewable", claims);
   return toSession(claims, exp);
@@ -88,11 +106,12 @@ async function lookUp(c: Context<AppEnv>, renew: boolean): Promise<Session | nul
 
 /**
  * Renews a session that is still usable. A failed renewal (the store is
- * down) must not sign anyone out: then `kept` (undefined: go on without).
+ * down, the limit reached) must not sign anyone out: then `kept`
+ * (undefined: go on without).
  */
 async function renewEarly<T = undefined>(c: Context<AppEnv>, claims: SessionClaims, refresh: RefreshCookie, kept?: T): Promise<Session | null | T> {
   try {
-    return await renewSession(c, claims, refresh);
+    return await renew(c, claims, refresh);
   } catch (error) {
     audit("renewal_deferred", { sessionId: claims.sid, reason: error instanceof Error ? error.message : "unknown" }, c);
     return kept as T;
@@ -147,4 +166,22 @@ export async function requireSession(c: Context<AppEnv>): Promise<Session> {
   const session = await getSession(c);
   if (!session) throw unauthenticated();
   return session;
+}
+
+/**
+ * Creates a session for someone who has just signed in (and passed the
+ * second factor): both cookies are built — and checked to fit — before the
+ * record is written, and set only once it exists and the user's sessions
+ * beyond the cap have ended: no partial session.
+ */
+export async function startSession(c: Context<AppEnv>, fresh: NewSession): Promise<Session> {
+  const deps = depsOf(c);
+  const prepared = await prepareSession(deps, fresh, {
+    device: describeDevice(c.req.header("User-Agent")),
+    country: (c.req.raw.cf?.country as string | undefined) ?? null,
+  });
+  const cookies = [authCookie(c, "session", prepared.token, prepared.maxAge), refreshCookie(c, prepared.record.id, prepared.secret, prepared.maxAge)];
+  await commitSession(deps, prepared);
+  for (const cookie of cookies) c.header("Set-Cookie", cookie, { append: true });
+  return prepared.session;
 }

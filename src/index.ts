@@ -1,13 +1,19 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Hono } from "hono";
-import { base64url } from "jose";
+import { parse } from "hono/utils/cookie";
 import { buildApp } from "./app";
 import { cleanUp } from "./cleanup";
 import { loadConfig, type Config } from "./config";
 import type { AppEnv, Env } from "./env";
-import { internalRequest } from "./internal";
 import { audit } from "./log";
-import type { Profile } from "./profile";
+import { COOKIE_NAMES } from "./cookie-names";
+import { getKeyring } from "./keys";
+import { endSession } from "./revocations";
+import { checkCredential, identityOf, toCredential, type Identity } from "./session-check";
+import type { SessionDeps } from "./session-deps";
+import { listSessions, type DeviceSession } from "./session-list";
+import { nowSeconds } from "./time";
+import { parseUserKey } from "./user-key";
 import { prefersJSON } from "./respond";
 
 const apps = new WeakMap<Config, Hono<AppEnv>>();
@@ -46,12 +52,25 @@ function configOrThrow(env: Env): Config {
   return loaded.config;
 }
 
-/** What `AuthService.verify` answers: the same as `GET /auth/session`. */
-export interface Identity {
-  user: Profile;
-  provider: string;
-  sessionId: string;
-  expiresAt: string;
+/** The session core's dependencies for a service-binding call: no request, so no client to log. */
+async function serviceDeps(env: Env, ctx: ExecutionContext): Promise<SessionDeps> {
+  const config = configOrThrow(env);
+  return {
+    config,
+    keys: await getKeyring(config.secrets),
+    db: env.DB,
+    kv: env.REVOCATIONS,
+    now: nowSeconds,
+    audit: (event, fields) => audit(event, { ...fields, via: "service" }),
+    waitUntil: (work) => ctx.waitUntil(work),
+  };
+}
+
+/** The session cookie in a `Cookie` header, under any of its names: prefixed ones first, as browsers would. */
+function sessionCookieIn(header: string): string | undefined {
+  const cookies = parse(header);
+  const name = COOKIE_NAMES.session;
+  return cookies[`__Host-${name}`] ?? cookies[`__Secure-${name}`] ?? cookies[name];
 }
 
 /**
@@ -65,51 +84,47 @@ export interface Identity {
  * entrypoint = "AuthService"
  * ```
  *
- * `await env.AUTH.verify(request.headers.get("Cookie") ?? "")` or
- * `verify("Bearer …")` → the identity or null; `revoke(sessionId)` → whether
- * a live session was ended. Checks are exactly those of `/auth/session`,
- * revocation included, except that a session is never renewed here: the
- * caller could not hand the new cookies on.
+ * ```ts
+ * const who = await env.AUTH.verify(request.headers.get("Cookie") ?? "");       // or "Bearer …"
+ * const me = await env.AUTH.verify(authorization, { origin: "https://auth.example.com" }); // a bearer JWT
+ * await env.AUTH.revoke(who.sessionId);
+ * const { sessions, next } = await env.AUTH.sessions(`${who.provider}:${who.user.id}`);
+ * ```
+ *
+ * The same session core as the routes, called directly: checks are those of
+ * `/auth/session` (revocation included) except that a session is never
+ * renewed here — the caller could not hand the new cookies on.
  */
 export class AuthService extends WorkerEntrypoint<Env> {
-  private origin(config: Config, credential: string): string {
-    if (config.authOrigin) return config.authOrigin;
-    if (/^Bearer\s/i.test(credential)) {
-      // Our bearer JWTs name the origin that issued them (and are checked against it).
-      try {
-        const payload = credential.replace(/^Bearer\s+/i, "").split(".")[1] ?? "";
-        const iss: unknown = JSON.parse(new TextDecoder().decode(base64url.decode(payload))).iss;
-        if (typeof iss === "string" && /^https?:\/\//.test(iss)) return new URL(iss).origin;
-      } catch {
-        // not a JWT: a sealed session, which names no origin
-      }
-      return "https://auth.internal";
-    }
-    // Cookie names carry the scheme: __Host-/__Secure- prefixes only exist on https.
-    return /(^|;\s*)__(Host|Secure)-auth\.session=/.test(credential) ? "https://auth.internal" : "http://localhost";
-  }
-
-  async verify(credential: string): Promise<Identity | null> {
+  /**
+   * Who a credential belongs to: a `Cookie` header with the session cookie,
+   * or `Bearer <token>` (the sealed session, or a JWT from `/auth/token`,
+   * which is checked against `origin` — the worker's public origin — or
+   * `AUTH_URL`). Null when it proves no live session.
+   */
+  async verify(credential: string, options: { origin?: string } = {}): Promise<Identity | null> {
     if (typeof credential !== "string" || credential.length > 16_384) return null;
-    const config = configOrThrow(this.env);
-    const bearer = /^Bearer\s/i.test(credential);
-    const request = internalRequest(`${this.origin(config, credential)}${config.basePath}/session`, {
-      headers: bearer ? { Authorization: credential } : { Cookie: credential },
-    });
-    const response = await appFor(config).fetch(request, this.env, this.ctx);
-    if (response.status === 200) return response.json<Identity>();
-    if (response.status === 401) return null;
-    throw new Error(`session check failed with ${response.status}`);
+    const deps = await serviceDeps(this.env, this.ctx);
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(credential)?.[1];
+    const token = bearer ?? sessionCookieIn(credential);
+    if (!token) return null;
+    const presented = toCredential(token, bearer ? "bearer" : "cookie");
+    const origin = options.origin ?? deps.config.authOrigin;
+    if (presented.kind === "jwt" && !origin) throw new TypeError("verify: a bearer JWT is checked against its issuer; pass { origin } or set AUTH_URL");
+    const session = await checkCredential(deps, presented, origin ?? "");
+    return session && identityOf(session);
   }
 
+  /** Ends a session; whether a live one was ended. */
   async revoke(sessionId: string): Promise<boolean> {
     if (typeof sessionId !== "string" || !/^[\w-]{1,64}$/.test(sessionId)) return false;
-    const config = configOrThrow(this.env);
-    const origin = config.authOrigin ?? "http://localhost";
-    const request = internalRequest(`${origin}${config.basePath}/internal/sessions/${sessionId}`, { method: "DELETE" });
-    const response = await appFor(config).fetch(request, this.env, this.ctx);
-    if (!response.ok) throw new Error(`revocation failed with ${response.status}`);
-    return (await response.json<{ revoked: boolean }>()).revoked;
+    return (await endSession(await serviceDeps(this.env, this.ctx), sessionId, { kind: "service", by: "service" })) !== null;
+  }
+
+  /** A user's live sessions (`provider:id`), a page at a time: pass the answer's `next` as `after`. */
+  async sessions(userKey: string, options: { after?: string } = {}): Promise<{ sessions: DeviceSession[]; next?: string }> {
+    if (typeof userKey !== "string" || !parseUserKey(userKey)) return { sessions: [] };
+    return listSessions(await serviceDeps(this.env, this.ctx), userKey, options);
   }
 }
 

@@ -2,7 +2,6 @@ import type { Context } from "hono";
 import { addressKey } from "./client-address";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
-import { isInternal } from "./internal";
 import { audit } from "./log";
 import { isLocalRequest } from "./origins";
 
@@ -24,11 +23,10 @@ const STRICT: ReadonlySet<LimitKind> = new Set(["signin", "callback", "second_fa
 export const PERIODS = { RATE_LIMITER: 10, RATE_LIMITER_STRICT: 10 };
 
 const MISSING_IP = "missing-ip";
-const INTERNAL = "internal";
 
 /**
  * Counts one request of `kind` against each key (`ip:…`, `ip6-64:…`,
- * `missing-ip`, `internal`, `session:…`, `user:…`); over any limit, a 429 with
+ * `missing-ip`, `session:…`, `user:…`); over any limit, a 429 with
  * Retry-After. The binding is a guard, not a lock: if it fails, the request
  * goes on rather than locking everyone out.
  */
@@ -56,12 +54,9 @@ export async function rateLimit(c: Context<AppEnv>, kind: LimitKind, keys: strin
 
 /**
  * The client's key, by its address (`CF-Connecting-IP`, or behind
- * TRUSTED_PROXIES the forwarded one). AuthService's requests name no client
- * either, but come from a Worker of ours rather than from outside: they
- * keep a bucket of their own under the usual limit.
+ * TRUSTED_PROXIES the forwarded one).
  */
 export const byIP = (c: Context<AppEnv>) => {
-  if (isInternal(c.req.raw)) return INTERNAL;
   const address = c.var.clientAddress;
   return address ? addressKey(address) : MISSING_IP;
 };

@@ -1,20 +1,16 @@
-import type { Context } from "hono";
 import { checkAllowed } from "./allowlist";
 import type { Config } from "./config";
-import { clearSessionCookies } from "./cookies";
-import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
 import type { Keyring } from "./keys";
-import { audit } from "./log";
 import type { Profile } from "./profile";
 import type { Provider } from "./providers/types";
-import { rateLimit } from "./rate-limit";
+import { hashSecret, nextSecrets, type RefreshCookie } from "./refresh-secret";
 import { endSession } from "./revocations";
-import { hashSecret, nextSecret, nextSecrets, refreshCookie, type RefreshCookie } from "./refresh-cookie";
 import { open, seal } from "./seal";
-import { cookieMaxAge, sealSession, toSession, type ProviderToken, type Session, type SessionClaims } from "./session";
-import { nowSeconds } from "./time";
+import { cookieMaxAge, sealClaims, toSession, type ProviderToken, type Session, type SessionClaims } from "./session";
+import type { SessionDeps } from "./session-deps";
 import { findSession, rotateSecret, storeProviderRefreshToken, type Rotated } from "./store";
+import { nowSeconds } from "./time";
 
 /**
  * How long a just-replaced refresh secret is still honoured. Two tabs (or
@@ -66,10 +62,17 @@ const carryOver = (claims: SessionClaims, record: { expires_at: number; idle_exp
   end: Math.min(record.expires_at, record.idle_expires_at),
 });
 
-function signedOut(c: Context<AppEnv>): null {
-  clearSessionCookies(c);
-  return null;
-}
+/**
+ * What a renewal comes to. Renewed: the session, and what the browser must
+ * be given — a new session token (null: keep the one it has) and refresh
+ * secret (null: keep its own) for cookies living `maxAge`. Ended: the
+ * browser is signed out.
+ */
+export type Renewal =
+  | { status: "renewed"; session: Session; token: string | null; secret: string | null; maxAge: number | undefined }
+  | { status: "ended" };
+
+const ENDED: Renewal = { status: "ended" };
 
 /**
  * Renews the provider's access token when it has expired and a refresh
@@ -77,9 +80,9 @@ function signedOut(c: Context<AppEnv>): null {
  * null when there was nothing to do or the provider could not be reached
  * (the old token is kept and renewal is tried again next time).
  */
-async function renewProviderToken(c: Context<AppEnv>, claims: SessionClaims, row: Rotated, secretHash: string, now: number) {
+async function renewProviderToken(deps: SessionDeps, claims: SessionClaims, row: Rotated, secretHash: string, now: number) {
   if (claims.pax === null || claims.pax > now + PROVIDER_TOKEN_MARGIN || !row.provider_refresh_token) return null;
-  const { config, keys } = c.var;
+  const { config, keys } = deps;
   const provider = config.providers.get(row.provider);
   const stored = await open<{ rt: string }>(keys, "provider-token", row.provider_refresh_token);
   if (!provider?.refresh || stored.status !== "valid") return null;
@@ -91,15 +94,15 @@ async function renewProviderToken(c: Context<AppEnv>, claims: SessionClaims, row
       const sealed = await seal(keys, "provider-token", { rt: tokens.refreshToken }, Math.max(60, row.expires_at - now));
       // The provider has spent the old refresh token: whatever happens to
       // the new one, the new access token is the only good one left.
-      kept = await storeProviderRefreshToken(c.env.DB, claims.sid, secretHash, sealed).then(() => true, () => false);
+      kept = await storeProviderRefreshToken(deps.db, claims.sid, secretHash, sealed).then(() => true, () => false);
     }
-    audit("provider_refresh", { ...fields, kept }, c);
+    deps.audit("provider_refresh", { ...fields, kept });
     return { pat: tokens.accessToken, pax: tokens.accessTokenExpiresAt };
   } catch (error) {
     const refused = error instanceof AuthError && (error.code === "invalid_code" || error.code === "provider_error");
-    audit("provider_refresh_failed", { ...fields, reason: error instanceof AuthError ? error.code : "unknown", refused }, c);
+    deps.audit("provider_refresh_failed", { ...fields, reason: error instanceof AuthError ? error.code : "unknown", refused });
     if (!refused) return null;
-    await endSession(c, claims.sid, { kind: "provider_refresh_failed", by: "system" });
+    await endSession(deps, claims.sid, { kind: "provider_refresh_failed", by: "system" });
     return "ended" as const;
   }
 }
@@ -141,49 +144,35 @@ async function recheckAllowed(config: Config, provider: Provider | undefined, pr
 
 /**
  * Silent renewal: rotates the refresh secret with one conditional D1
- * statement and re-issues both cookies. When the statement changes
+ * statement and seals a new session token. When the statement changes
  * nothing, the record says why: a secret replaced within the grace window
- * (another tab won the race) still gets a session cookie; one replaced
- * earlier is reuse — the session is revoked.
+ * (another tab won the race, or this browser lost the answer) is handed its
+ * successor again; one replaced earlier is reuse — the session is revoked.
+ * Rate limiting is the caller's: this never refuses for load.
  */
-export async function renewSession(c: Context<AppEnv>, claims: SessionClaims, refresh: RefreshCookie): Promise<Session | null> {
-  const { config, keys } = c.var;
-  // Per session, never per address or user. Behind a proxy or a
-  // server-side frontend every user arrives from the proxy's one address,
-  // and an address bucket would sign them all out together. A user bucket
-  // would be charged before the secret is checked, so any old cookie of
-  // the user's — a signed-out session's, still authentic — could spend it
-  // and stop their live sessions renewing. A session's own bucket can only
-  // be spent with that session's cookie; it renews about once per
-  // ACCESS_TTL, a few times at once when tabs race, and the usual limit
-  // leaves room for that.
-  await rateLimit(c, "renewal", [`session:${claims.sid}`]);
-  const now = nowSeconds();
+export async function renewSession(deps: SessionDeps, claims: SessionClaims & { exp?: number }, refresh: RefreshCookie): Promise<Renewal> {
+  const { config, keys } = deps;
+  const now = deps.now();
   const presented = await hashSecret(keys, refresh.secret);
-  const next = await nextSecret(keys, claims.sid, refresh.secret);
+  const next = (await nextSecrets(keys, claims.sid, refresh.secret))[0]!;
   const nextHash = (await hashSecret(keys, next))[0]!;
-  const row = await rotateSecret(c.env.DB, { id: claims.sid, presented, next: nextHash, now, idleTtl: config.idleTtl });
-  if (!row) return afterLostRotation(c, claims, refresh, presented, now);
+  const row = await rotateSecret(deps.db, { id: claims.sid, presented, next: nextHash, now, idleTtl: config.idleTtl });
+  if (!row) return afterLostRotation(deps, claims, refresh, presented, now);
 
-  const token = await renewProviderToken(c, claims, row, nextHash, now);
-  if (token === "ended") return signedOut(c);
+  const token = await renewProviderToken(deps, claims, row, nextHash, now);
+  if (token === "ended") return ENDED;
   const current = { accessToken: token?.pat ?? claims.pat, expiresAt: token ? token.pax : claims.pax };
   const fields = { sessionId: claims.sid, user: claims.sub, provider: claims.prv };
   const allowed = await recheckAllowed(config, config.providers.get(claims.prv), claims.usr, current, now);
-  if (allowed.status === "unknown") audit("allowlist_recheck_failed", { ...fields, reason: allowed.reason }, c);
+  if (allowed.status === "unknown") deps.audit("allowlist_recheck_failed", { ...fields, reason: allowed.reason });
   if (allowed.status === "refused") {
-    audit("signin_refused", { ...fields, reason: allowed.reason }, c);
-    await endSession(c, claims.sid, { kind: "not_allowed", by: "system", accessToken: current.accessToken });
-    return signedOut(c);
+    deps.audit("signin_refused", { ...fields, reason: allowed.reason });
+    await endSession(deps, claims.sid, { kind: "not_allowed", by: "system", accessToken: current.accessToken });
+    return ENDED;
   }
-  const maxAge = cookieMaxAge(row.remember === 1, row.expires_at, now);
-  const { cookie, session } = await sealSession(c, carryOver(claims, row, token ?? undefined), maxAge);
-  // The refresh cookie goes first: a forward-auth proxy that passes on only
-  // one Set-Cookie (nginx before 1.23) must pass the one that cannot be lost.
-  c.header("Set-Cookie", refreshCookie(c, claims.sid, next, maxAge), { append: true });
-  c.header("Set-Cookie", cookie, { append: true });
-  audit("session_renewed", { sessionId: claims.sid, user: claims.sub }, c);
-  return session;
+  const sealed = await sealClaims(deps, carryOver(claims, row, token ?? undefined));
+  deps.audit("session_renewed", { sessionId: claims.sid, user: claims.sub });
+  return { status: "renewed", ...sealed, secret: next, maxAge: cookieMaxAge(row.remember === 1, row.expires_at, now) };
 }
 
 /** How many rotations back a presented secret is still recognised as this session's own. */
@@ -206,10 +195,10 @@ async function isAncestor(keys: Keyring, sid: string, secret: string, known: (st
   return false;
 }
 
-async function afterLostRotation(c: Context<AppEnv>, claims: SessionClaims & { exp?: number }, refresh: RefreshCookie, presented: string[], now: number): Promise<Session | null> {
-  const { keys } = c.var;
-  const record = await findSession(c.env.DB, claims.sid);
-  if (!record || record.revoked_at !== null || now >= record.expires_at || now >= record.idle_expires_at) return signedOut(c);
+async function afterLostRotation(deps: SessionDeps, claims: SessionClaims & { exp?: number }, refresh: RefreshCookie, presented: string[], now: number): Promise<Renewal> {
+  const { keys } = deps;
+  const record = await findSession(deps.db, claims.sid);
+  if (!record || record.revoked_at !== null || now >= record.expires_at || now >= record.idle_expires_at) return ENDED;
   const previous = record.previous_secret_hash !== null && presented.includes(record.previous_secret_hash);
   if (previous && record.rotated_at !== null && now - record.rotated_at <= GRACE_SECONDS) {
     // Another request rotated moments ago: a tab that won the race, or this
@@ -218,22 +207,19 @@ async function afterLostRotation(c: Context<AppEnv>, claims: SessionClaims & { e
     // was newest then); handing it over again keeps a browser that lost the
     // response from being taken for a thief at its next renewal, and the
     // racing tab already holds the same value.
-    const maxAge = cookieMaxAge(record.remember === 1, record.expires_at, now);
+    let secret: string | null = null;
     for (const next of await nextSecrets(keys, claims.sid, refresh.secret)) {
-      if (!(await hashSecret(keys, next)).includes(record.secret_hash)) continue;
-      c.header("Set-Cookie", refreshCookie(c, claims.sid, next, maxAge), { append: true });
-      break;
+      if ((await hashSecret(keys, next)).includes(record.secret_hash)) secret = next;
     }
-    // A session cookie still good stays as it is: a new one sealed from it
+    const maxAge = cookieMaxAge(record.remember === 1, record.expires_at, now);
+    // A session token still good stays as it is: a new one sealed from it
     // would look fresher than the winner's and could replace it, bringing
     // back a provider token the winner renewed.
-    if (claims.exp !== undefined && claims.exp > now) return toSession(claims, claims.exp);
-    const { cookie, session } = await sealSession(c, carryOver(claims, record), maxAge);
-    c.header("Set-Cookie", cookie, { append: true });
-    return session;
+    if (claims.exp !== undefined && claims.exp > now) return { status: "renewed", session: toSession(claims, claims.exp), token: null, secret, maxAge };
+    return { status: "renewed", ...(await sealClaims(deps, carryOver(claims, record))), secret, maxAge };
   }
-  if (!previous && !(await isAncestor(keys, claims.sid, refresh.secret, [record.previous_secret_hash, record.secret_hash]))) return signedOut(c);
-  audit("refresh_reuse", { sessionId: claims.sid, user: claims.sub, reason: previous ? "previous refresh secret presented after the grace window" : "an older refresh secret presented" }, c);
-  await endSession(c, claims.sid, { kind: "refresh_reuse", by: "system" });
-  return signedOut(c);
+  if (!previous && !(await isAncestor(keys, claims.sid, refresh.secret, [record.previous_secret_hash, record.secret_hash]))) return ENDED;
+  deps.audit("refresh_reuse", { sessionId: claims.sid, user: claims.sub, reason: previous ? "previous refresh secret presented after the grace window" : "an older refresh secret presented" });
+  await endSession(deps, claims.sid, { kind: "refresh_reuse", by: "system" });
+  return ENDED;
 }

@@ -1,13 +1,8 @@
-import type { Context } from "hono";
 import type { Config } from "./config";
-import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
-import { audit } from "./log";
 import { open } from "./seal";
-import { newDeviceKey } from "./second-factor";
-import { rotateDeviceKey } from "./second-factor-store";
+import type { SessionDeps } from "./session-deps";
 import { recentTargets, revokeSession, revokeTargets, type Revoked, type Targets } from "./store";
-import { nowSeconds } from "./time";
 import { withTimeout } from "./timeout";
 import { ACCESS_TOKEN_TTL } from "./tokens";
 
@@ -78,29 +73,29 @@ export interface RevocationContext {
  * line each and — in the background — the provider's tokens revoked where
  * it supports it.
  */
-async function finish(c: Context<AppEnv>, ended: Revoked[], how: RevocationContext): Promise<void> {
-  for (const row of ended) audit("revoked", { sessionId: row.id, user: row.user_key, kind: how.kind, by: how.by }, c);
+async function finish(deps: SessionDeps, ended: Revoked[], how: RevocationContext): Promise<void> {
+  for (const row of ended) deps.audit("revoked", { sessionId: row.id, user: row.user_key, kind: how.kind, by: how.by });
   const tokens: { provider: string; token: string; kind: "access" | "refresh" }[] = [];
   for (const row of ended) {
     if (!row.provider_refresh_token) continue;
-    const stored = await open<{ rt: string }>(c.var.keys, "provider-token", row.provider_refresh_token);
+    const stored = await open<{ rt: string }>(deps.keys, "provider-token", row.provider_refresh_token);
     if (stored.status !== "invalid") tokens.push({ provider: row.provider, token: stored.claims.rt, kind: "refresh" });
   }
   if (how.accessToken && ended[0]) tokens.push({ provider: ended[0].provider, token: how.accessToken, kind: "access" });
   const revocations = tokens.flatMap(({ provider, token, kind }) => {
-    const revoke = c.var.config.providers.get(provider)?.revoke;
+    const revoke = deps.config.providers.get(provider)?.revoke;
     if (!revoke) return [];
-    return [revoke(token, kind).catch((error) => audit("provider_revoke_failed", { provider, reason: error instanceof AuthError ? error.code : "unknown" }, c))];
+    return [revoke(token, kind).catch((error) => deps.audit("provider_revoke_failed", { provider, reason: error instanceof AuthError ? error.code : "unknown" }))];
   });
-  if (revocations.length) c.executionCtx.waitUntil(Promise.all(revocations));
+  if (revocations.length) deps.waitUntil(Promise.all(revocations));
 }
 
 /** Ends one session (with `owner`, only if it is theirs); null when there was no live session to end. */
-export async function endSession(c: Context<AppEnv>, sessionId: string, how: RevocationContext & { owner?: string }): Promise<Revoked | null> {
-  const ended = await revokeSession(c.env.DB, sessionId, nowSeconds(), how.owner);
+export async function endSession(deps: SessionDeps, sessionId: string, how: RevocationContext & { owner?: string }): Promise<Revoked | null> {
+  const ended = await revokeSession(deps.db, sessionId, deps.now(), how.owner);
   if (ended) {
-    await revokeSessionId(c.env.REVOCATIONS, c.var.config, ended.id);
-    await finish(c, [ended], how);
+    await revokeSessionId(deps.kv, deps.config, ended.id);
+    await finish(deps, [ended], how);
   }
   return ended;
 }
@@ -118,31 +113,20 @@ const MAX_ENTRIES = 500;
  * short leaves them live in D1, and a retry finishes the job. The others
  * need D1 alone (their next renewal asks it).
  */
-export async function endSessions(c: Context<AppEnv>, userKey: string, how: RevocationContext & { except?: string; keep?: number }): Promise<Revoked[]> {
-  const { config } = c.var;
-  const now = nowSeconds();
+export async function endSessions(deps: SessionDeps, userKey: string, how: RevocationContext & { except?: string; keep?: number }): Promise<Revoked[]> {
+  const { config } = deps;
+  const now = deps.now();
   const targets: Targets = [userKey, how.except ?? "", now, how.keep ?? 0, now - config.accessTtl - revocationWindow(config)];
   const ended: Revoked[] = [];
   for (let round = 0, written = 0; ; round++) {
-    const ids = await recentTargets(c.env.DB, targets, ROUND);
+    const ids = await recentTargets(deps.db, targets, ROUND);
     // The first round also ended every session without a live cookie: what
     // is left was renewed meanwhile, or did not fit in one round.
     if (round && !ids.length) return ended;
     if ((written += ids.length) > MAX_ENTRIES) throw unavailable();
-    await Promise.all(ids.map((id) => revokeSessionId(c.env.REVOCATIONS, config, id)));
-    const rows = await revokeTargets(c.env.DB, targets, ids);
-    await finish(c, rows, how);
+    await Promise.all(ids.map((id) => revokeSessionId(deps.kv, config, id)));
+    const rows = await revokeTargets(deps.db, targets, ids);
+    await finish(deps, rows, how);
     ended.push(...rows);
   }
-}
-
-/**
- * Ends every live session of a user (but `except`, the one asking, when
- * given), and forgets every device remembered for their second factor:
- * "everywhere" includes the next sign-in.
- */
-export async function endUserSessions(c: Context<AppEnv>, userKey: string, how: RevocationContext & { except?: string }): Promise<Revoked[]> {
-  const ended = await endSessions(c, userKey, how);
-  await rotateDeviceKey(c.env.DB, userKey, newDeviceKey());
-  return ended;
 }

@@ -32,7 +32,7 @@ export const browserSessionOnly: MiddlewareHandler<AppEnv> = async (c, next) => 
     );
   }
   const opened = await openSessionToken(c);
-  if (opened && opened.status !== "invalid") {
+  if (opened?.kind === "sealed") {
     // The session id is no secret (the session API shows it): the refresh
     // cookie must carry the secret D1 holds for that session. A session
     // that is no longer live is left to the route, which treats it as

@@ -1,15 +1,12 @@
-import type { Context } from "hono";
-import { authCookie } from "./cookies";
-import { describeDevice } from "./device";
-import type { AppEnv } from "./env";
 import type { Profile } from "./profile";
 import type { ProviderTokens } from "./providers/types";
-import { hashSecret, newSecret, refreshCookie } from "./refresh-cookie";
+import { hashSecret, newSecret } from "./refresh-secret";
 import { randomToken } from "./random";
-import { seal } from "./seal";
-import { nowSeconds } from "./time";
-import { insertSession } from "./store";
 import { endSessions } from "./revocations";
+import { seal } from "./seal";
+import type { SessionDeps } from "./session-deps";
+import { insertSession, type SessionRecord } from "./store";
+import { userKey } from "./user-key";
 
 /** What the session cookie carries; short names keep the cookie small. */
 export interface SessionClaims {
@@ -73,18 +70,14 @@ export function toSession(claims: SessionClaims, expiresAt: number): Session {
 }
 
 /**
- * Seals claims into a session cookie value. The token is good for
- * ACCESS_TTL, and never past the session's end (`end`): a renewal just
- * before the absolute limit must not buy a full ACCESS_TTL beyond it. The
- * cookie itself lives as long as the refresh cookie, so an expired token
- * can still be renewed.
+ * Seals claims into a session token. It is good for ACCESS_TTL, and never
+ * past the session's end (`end`): a renewal just before the absolute limit
+ * must not buy a full ACCESS_TTL beyond it.
  */
-export async function sealSession(c: Context<AppEnv>, claims: SessionClaims & { end: number }, cookieMaxAge: number | undefined): Promise<{ cookie: string; session: Session }> {
-  const { config, keys } = c.var;
-  const now = nowSeconds();
-  const ttl = Math.max(1, Math.min(config.accessTtl, claims.end - now));
-  const token = await seal(keys, "session", { ...claims }, ttl);
-  return { cookie: authCookie(c, "session", token, cookieMaxAge), session: toSession(claims, now + ttl) };
+export async function sealClaims(deps: Pick<SessionDeps, "config" | "keys" | "now">, claims: SessionClaims & { end: number }): Promise<{ token: string; session: Session }> {
+  const now = deps.now();
+  const ttl = Math.max(1, Math.min(deps.config.accessTtl, claims.end - now));
+  return { token: await seal(deps.keys, "session", { ...claims }, ttl), session: toSession(claims, now + ttl) };
 }
 
 /** Cookie lifetime: browser-session cookies, or persistent until the session's end with remember-me. */
@@ -101,22 +94,28 @@ export interface NewSession {
   remember: boolean;
 }
 
-/**
- * Creates a session: its refresh record in D1, then the session and refresh
- * cookies. Both cookies are built (and size-checked) before anything is
- * written, and set only once the record exists and the user's sessions
- * beyond `MAX_SESSIONS` have ended: no partial session.
- */
-export async function startSession(c: Context<AppEnv>, fresh: NewSession): Promise<Session> {
-  const { config, keys } = c.var;
-  const now = nowSeconds();
+/** A session sealed but not stored yet: the caller checks its cookies fit before `commitSession`. */
+export interface PreparedSession {
+  session: Session;
+  /** The sealed session, for the session cookie. */
+  token: string;
+  /** The refresh secret, for the refresh cookie; only its hash is stored. */
+  secret: string;
+  /** Cookie lifetime (see `cookieMaxAge`). */
+  maxAge: number | undefined;
+  record: Omit<SessionRecord, "previous_secret_hash" | "rotated_at" | "revoked_at">;
+}
+
+/** Seals a new session and its refresh secret; nothing is written yet. */
+export async function prepareSession(deps: SessionDeps, fresh: NewSession, client: { device: string; country: string | null }): Promise<PreparedSession> {
+  const { config, keys } = deps;
+  const now = deps.now();
   const id = newSessionId();
   const endsAt = now + (fresh.remember ? config.rememberTtl : config.maxTtl);
   const idleEndsAt = fresh.remember ? endsAt : Math.min(endsAt, now + config.idleTtl);
-  const maxAge = cookieMaxAge(fresh.remember, endsAt, now);
   const claims: SessionClaims & { end: number } = {
     sid: id,
-    sub: `${fresh.provider}:${fresh.profile.id}`,
+    sub: userKey(fresh.provider, fresh.profile.id),
     prv: fresh.provider,
     usr: fresh.profile,
     pat: fresh.tokens.accessToken,
@@ -125,26 +124,33 @@ export async function startSession(c: Context<AppEnv>, fresh: NewSession): Promi
     end: idleEndsAt,
     ath: now,
   };
-  const { cookie, session } = await sealSession(c, claims, maxAge);
+  const { token, session } = await sealClaims(deps, claims);
   const secret = newSecret();
-  const refresh = refreshCookie(c, id, secret, maxAge);
   const { refreshToken } = fresh.tokens;
-  await insertSession(c.env.DB, {
-    id,
-    user_key: claims.sub,
-    provider: fresh.provider,
-    secret_hash: (await hashSecret(keys, secret))[0]!,
-    provider_refresh_token: refreshToken ? await seal(keys, "provider-token", { rt: refreshToken }, endsAt - now) : null,
-    device: describeDevice(c.req.header("User-Agent")),
-    country: (c.req.raw.cf?.country as string | undefined) ?? null,
-    remember: fresh.remember ? 1 : 0,
-    created_at: now,
-    last_used_at: now,
-    idle_expires_at: idleEndsAt,
-    expires_at: endsAt,
-  });
-  await endSessions(c, claims.sub, { kind: "session_limit", by: "system", except: id, keep: MAX_SESSIONS - 1 });
-  c.header("Set-Cookie", cookie, { append: true });
-  c.header("Set-Cookie", refresh, { append: true });
-  return session;
+  return {
+    session,
+    token,
+    secret,
+    maxAge: cookieMaxAge(fresh.remember, endsAt, now),
+    record: {
+      id,
+      user_key: claims.sub,
+      provider: fresh.provider,
+      secret_hash: (await hashSecret(keys, secret))[0]!,
+      provider_refresh_token: refreshToken ? await seal(keys, "provider-token", { rt: refreshToken }, endsAt - now) : null,
+      ...client,
+      remember: fresh.remember ? 1 : 0,
+      created_at: now,
+      last_used_at: now,
+      idle_expires_at: idleEndsAt,
+      expires_at: endsAt,
+    },
+  };
+}
+
+/** Stores a prepared session, then ends the user's oldest beyond `MAX_SESSIONS`. */
+export async function commitSession(deps: SessionDeps, prepared: PreparedSession): Promise<void> {
+  const { record } = prepared;
+  await insertSession(deps.db, record);
+  await endSessions(deps, record.user_key, { kind: "session_limit", by: "system", except: record.id, keep: MAX_SESSIONS - 1 });
 }

@@ -1,13 +1,13 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
-import { requireSession } from "../current-session";
+import { depsOf, requireSession } from "../current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { audit } from "../log";
-import { endUserSessions } from "../revocations";
+import { endUserSessions } from "../end-sessions";
 import { deleteSecondFactor } from "../second-factor-store";
 import { isListed } from "../user-list";
-import { sessionsPage } from "./sessions";
+import { listSessions } from "../session-list";
 
 /** The signed-in admin and the `provider:id` user they are asking about. */
 async function adminRequest(c: Context<AppEnv>) {
@@ -26,7 +26,7 @@ async function adminRequest(c: Context<AppEnv>) {
 export const adminRoutes = new Hono<AppEnv>()
   .get("/admin/sessions", async (c) => {
     const { user } = await adminRequest(c);
-    return c.json({ user, ...(await sessionsPage(c, user)) });
+    return c.json({ user, ...(await listSessions(depsOf(c), user, { after: c.req.query("after") })) });
   })
   .delete("/admin/sessions", async (c) => {
     const { admin, user } = await adminRequest(c);

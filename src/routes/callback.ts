@@ -8,7 +8,7 @@ import { checkAllowed } from "../allowlist";
 import { boundProfile } from "../profile";
 import { byIP, rateLimit } from "../rate-limit";
 import { enabledSecondFactor, isRememberedDevice, startPendingSignIn } from "../second-factor";
-import { startSession } from "../session";
+import { startSession } from "../current-session";
 import { callbackURL, requireProvider } from "./signin";
 
 export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", async (c) => {

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import { renderSVG } from "uqr";
 import { clearAuthCookie } from "../cookies";
-import { getSession, requireSession } from "../current-session";
+import { getSession, requireSession, startSession } from "../current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { readForm } from "../forms";
@@ -10,7 +10,7 @@ import { audit } from "../log";
 import { SecondFactorPage } from "../pages/second-factor";
 import { RecoveryCodesPage, SecurityPage, type SecondFactorState } from "../pages/security";
 import { byIP, rateLimit } from "../rate-limit";
-import { endUserSessions } from "../revocations";
+import { endUserSessions } from "../end-sessions";
 import { prefersJSON, signInURL } from "../respond";
 import {
   checkCodeToDisable,
@@ -35,7 +35,7 @@ import {
   storeRecoveryCodes,
   useTimeStep,
 } from "../second-factor-store";
-import { startSession, type Session } from "../session";
+import type { Session } from "../session";
 import { nowSeconds } from "../time";
 import { matchingStep, newRecoveryCodes, newTOTPKey, normalizeRecoveryCode, readableKey, totpURI } from "../totp";
 

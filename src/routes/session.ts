@@ -7,12 +7,14 @@ import { unauthenticated } from "../errors";
 import { audit } from "../log";
 import { safeRedirect } from "../redirects";
 import { prefersJSON } from "../respond";
-import { endSession, endUserSessions, revokeSessionId } from "../revocations";
+import { endSession, endUserSessions } from "../end-sessions";
+import { revokeSessionId } from "../revocations";
+import { identityOf } from "../session-check";
 
 /** The session a sign-out ends: the one its cookie names, even expired, or a bearer JWT's. */
 async function sessionToEnd(c: Context<AppEnv>) {
   const opened = await openSessionToken(c);
-  if (opened && opened.status !== "invalid") return { sid: opened.claims.sid, sub: opened.claims.sub, pat: opened.claims.pat };
+  if (opened?.kind === "sealed") return { sid: opened.claims.sid, sub: opened.claims.sub, pat: opened.claims.pat };
   const session = await getSession(c);
   return session && { sid: session.id, sub: session.userKey, pat: session.providerToken?.accessToken };
 }
@@ -21,12 +23,7 @@ export const sessionRoutes = new Hono<AppEnv>()
   .get("/session", async (c) => {
     const session = await getSession(c);
     if (!session) return c.json({ error: "unauthenticated" }, 401);
-    return c.json({
-      user: session.user,
-      provider: session.provider,
-      sessionId: session.id,
-      expiresAt: new Date(session.expiresAt * 1000).toISOString(),
-    });
+    return c.json(identityOf(session));
   })
   .post("/signout", async (c) => {
     const everywhere = c.req.query("all") === "1";

@@ -1,47 +1,14 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import { clearSessionCookies } from "../cookies";
-import { getSession, requireSession } from "../current-session";
+import { depsOf, getSession, requireSession } from "../current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { readForm } from "../forms";
 import { DevicesPage } from "../pages/devices";
 import { prefersJSON, signInURL } from "../respond";
-import { endSession } from "../revocations";
-import { nowSeconds } from "../time";
-import { listUserSessions, type ActiveSession } from "../store";
-
-const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
-
-/** A user's sessions as the devices API shows them. */
-export function describeSessions(rows: ActiveSession[], currentId?: string) {
-  return rows.map((row) => ({
-    id: row.id,
-    current: row.id === currentId,
-    device: row.device ?? "Unknown device",
-    country: row.country,
-    createdAt: iso(row.created_at),
-    lastUsedAt: iso(row.last_used_at),
-    expiresAt: iso(row.ends_at),
-  }));
-}
-
-/** Sessions per page of the devices list and the admin's. */
-const PAGE = 50;
-
-/**
- * One page of a user's live sessions, newest first, from the `after`
- * cursor on (`created_at.id` of the previous page's last), with `next`
- * when there are more. Sessions come and go between pages; none is shown
- * twice, and none that lived through the paging is missed.
- */
-export async function sessionsPage(c: Context<AppEnv>, userKey: string, currentId?: string) {
-  // Unreadable, it starts from the top.
-  const [, createdAt = 1e15, id = ""] = /^(\d{1,15})\.([\w-]+)$/.exec(c.req.query("after") ?? "") ?? [];
-  const rows = await listUserSessions(c.env.DB, userKey, nowSeconds(), +createdAt, id, PAGE + 1);
-  const last = rows[PAGE - 1];
-  return { sessions: describeSessions(rows.slice(0, PAGE), currentId), next: rows[PAGE] && `${last!.created_at}.${last!.id}` };
-}
+import { endSession } from "../end-sessions";
+import { listSessions } from "../session-list";
 
 async function devices(c: Context<AppEnv>) {
   const session = await getSession(c);
@@ -50,7 +17,7 @@ async function devices(c: Context<AppEnv>) {
     if (prefersJSON(c.req.raw)) return c.json({ error: "unauthenticated" }, 401);
     return c.redirect(signInURL(c, c.req.path), 302);
   }
-  const page = await sessionsPage(c, session.userKey, session.id);
+  const page = await listSessions(depsOf(c), session.userKey, { after: c.req.query("after"), current: session.id });
   if (prefersJSON(c.req.raw)) return c.json(page);
   return c.html(<DevicesPage basePath={basePath} {...page} />);
 }

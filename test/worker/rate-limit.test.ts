@@ -1,6 +1,5 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { internalRequest } from "../../src/internal";
 import { PERIODS } from "../../src/rate-limit";
 import { browse, call, Jar, LOCAL, PUBLIC, signIn } from "./helpers";
 
@@ -151,12 +150,6 @@ describe("rate limiting", () => {
     expect(limited[0]).not.toHaveProperty("ip");
     // wrangler dev need not send the header: there, the usual limit applies.
     for (let i = 0; i < 4; i++) expect((await signOut(LOCAL)).status).toBe(200);
-  });
-
-  it("counts AuthService's own requests apart from unnamed clients, under the usual limit", async () => {
-    // What AuthService.revoke sends, with AUTH_URL set: a production host and no client address.
-    const revoke = () => call(internalRequest(`${PUBLIC}/auth/internal/sessions/none`, { method: "DELETE" }), {}, strict);
-    for (let i = 0; i < 4; i++) expect(await (await revoke()).json()).toEqual({ revoked: false });
   });
 });
 
