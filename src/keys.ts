@@ -19,7 +19,9 @@ interface SecretKeys {
 export interface SigningKey {
   kid: string;
   privateKey: CryptoKey;
-  /** The public half as published in the JWKS. */
+  /** The public half, for verifying our own tokens… */
+  publicKey: CryptoKey;
+  /** …and as published in the JWKS. */
   jwk: JWK;
 }
 
@@ -38,7 +40,8 @@ async function signingKeyFrom(base: CryptoKey): Promise<SigningKey> {
   const kid = await calculateJwkThumbprint(publicJwk);
   // Keep only a non-extractable copy for signing.
   const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, false, ["sign"]);
-  return { kid, privateKey, jwk: { ...publicJwk, kid, alg: "EdDSA", use: "sig" } };
+  const publicKey = await crypto.subtle.importKey("jwk", publicJwk as JsonWebKey, { name: "Ed25519" }, true, ["verify"]);
+  return { kid, privateKey, publicKey, jwk: { ...publicJwk, kid, alg: "EdDSA", use: "sig" } };
 }
 
 export interface KeyEntry {

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { jwtVerify, SignJWT, type JWTPayload } from "jose";
 import type { Keyring } from "./keys";
 import type { Session } from "./session";
 import { nowSeconds } from "./time";
@@ -74,21 +74,15 @@ export async function jwks(keys: Keyring) {
   return { keys: (await keys.signingKeys()).map((key) => key.jwk) };
 }
 
-const verifiers = new WeakMap<Keyring, Promise<ReturnType<typeof createLocalJWKSet>>>();
-
 /**
  * Verifies a bearer token we issued: EdDSA only, one of our keys, our
  * issuer and audience, the access-token type (so an upstream assertion
  * cannot be replayed as one), not expired. Anything else is null.
  */
 export async function verifyAccessToken(keys: Keyring, token: string, issuer: string, audience: string): Promise<IdentityClaims | null> {
-  let verifier = verifiers.get(keys);
-  if (!verifier) {
-    verifier = jwks(keys).then((set) => createLocalJWKSet(set));
-    verifiers.set(keys, verifier);
-  }
+  const signing = await keys.signingKeys();
   try {
-    const { payload } = await jwtVerify<IdentityClaims>(token, await verifier, {
+    const { payload } = await jwtVerify<IdentityClaims>(token, (header) => signing.find((key) => key.kid === header.kid)!.publicKey, {
       algorithms: ["EdDSA"],
       typ: ACCESS_TOKEN_TYPE,
       issuer,
