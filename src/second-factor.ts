@@ -5,7 +5,6 @@ import { dataKeyring, LONG_LIVED } from "./data-key";
 import type { AppEnv } from "./env";
 import { audit } from "./log";
 import type { Profile } from "./profile";
-import type { ProviderTokens } from "./providers/types";
 import { open, seal } from "./seal";
 import {
   claimAttempt,
@@ -20,6 +19,7 @@ import {
 } from "./second-factor-store";
 import { randomToken } from "./random";
 import { newSessionId } from "./session";
+import type { SignIn } from "./signin-completion";
 import { nowSeconds } from "./time";
 import { looksLikeRecoveryCode, matchingStep, normalizeRecoveryCode } from "./totp";
 
@@ -93,10 +93,7 @@ export async function rememberDevice(c: Context<AppEnv>, userKey: string, device
 }
 
 /** Seals the pending sign-in into the verify cookie; no session exists yet. */
-export async function startPendingSignIn(
-  c: Context<AppEnv>,
-  pending: { provider: string; profile: Profile; tokens: ProviderTokens; remember: boolean; redirectTo: string },
-): Promise<void> {
+export async function startPendingSignIn(c: Context<AppEnv>, pending: SignIn): Promise<void> {
   const claims: PendingSignIn = {
     pid: newSessionId(),
     prv: pending.provider,
