@@ -88,6 +88,5 @@ export async function takeFlow(c: Context<AppEnv>, state: string | undefined): P
   const taken = flows.find((flow) => flow.st === state);
   if (!taken) return null;
   await writeFlows(c, flows.filter((flow) => flow !== taken));
-  const { at: _at, ...claims } = taken;
-  return claims;
+  return taken;
 }

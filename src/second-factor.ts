@@ -9,7 +9,6 @@ import { open, seal } from "./seal";
 import {
   claimAttempt,
   claimCodeCheck,
-  completePendingSignIn,
   findSecondFactor,
   succeedCodeCheck,
   useRecoveryCode,
@@ -112,15 +111,6 @@ export async function readPendingSignIn(c: Context<AppEnv>): Promise<PendingSign
   if (!token) return null;
   const opened = await open<PendingSignIn>(c.var.keys, "verify", token);
   return opened.status === "valid" ? opened.claims : null;
-}
-
-/**
- * Spends the verify cookie: it can never complete a sign-in again. False
- * when another request completed it first; that one creates the session.
- */
-export async function finishPendingSignIn(c: Context<AppEnv>, pending: PendingSignIn): Promise<boolean> {
-  clearAuthCookie(c, "verify");
-  return completePendingSignIn(c.env.DB, pending.pid, MAX_ATTEMPTS);
 }
 
 /** What came of a code given for an enabled second factor. */

@@ -1,11 +1,13 @@
 import type { Context } from "hono";
 import { checkAllowed } from "./allowlist";
+import { clearAuthCookie } from "./cookies";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
 import { audit } from "./log";
 import { boundProfile, type Profile } from "./profile";
 import type { Provider, ProviderTokens } from "./providers/types";
-import { enabledSecondFactor, finishPendingSignIn, isRememberedDevice, rememberDevice, startPendingSignIn, type PendingSignIn } from "./second-factor";
+import { enabledSecondFactor, isRememberedDevice, MAX_ATTEMPTS, rememberDevice, startPendingSignIn, type PendingSignIn } from "./second-factor";
+import { completePendingSignIn } from "./second-factor-store";
 import { startSession } from "./session";
 
 /**
@@ -63,7 +65,9 @@ export async function completeSecondFactor(
   checked: { method: "totp" | "recovery"; deviceKey: string },
   rememberThisDevice: boolean,
 ): Promise<string> {
-  if (!(await finishPendingSignIn(c, pending))) {
+  // Spent either way: this verify cookie never completes a sign-in again.
+  clearAuthCookie(c, "verify");
+  if (!(await completePendingSignIn(c.env.DB, pending.pid, MAX_ATTEMPTS))) {
     throw new AuthError(400, "pending_signin_void", "This sign-in was already completed. Please sign in again.");
   }
   const signIn = {
@@ -73,7 +77,7 @@ export async function completeSecondFactor(
     remember: pending.rem,
     redirectTo: pending.rt,
   };
-  return createSession(c, signIn, { method: checked.method, deviceKey: rememberThisDevice ? checked.deviceKey : null });
+  return createSession(c, signIn, checked.method, rememberThisDevice && checked.deviceKey);
 }
 
 /** Logs a refused sign-in with its reason; the caller rethrows. */
@@ -81,13 +85,15 @@ export function signInRefused(c: Context<AppEnv>, provider: string, error: unkno
   if (error instanceof AuthError) audit("signin_refused", { provider, reason: error.code }, c);
 }
 
-async function createSession(c: Context<AppEnv>, signIn: SignIn, secondFactor?: { method: string; deviceKey: string | null }): Promise<string> {
+/**
+ * The session and its `signin` line; after a second factor, this device
+ * remembered if asked, and that factor's line first.
+ */
+async function createSession(c: Context<AppEnv>, signIn: SignIn, method?: string, deviceKey?: string | false): Promise<string> {
   const session = await startSession(c, signIn);
   const user = session.userKey;
-  if (secondFactor) {
-    if (secondFactor.deviceKey) await rememberDevice(c, user, secondFactor.deviceKey);
-    audit("second_factor_success", { sessionId: session.id, user, method: secondFactor.method }, c);
-  }
+  if (deviceKey) await rememberDevice(c, user, deviceKey);
+  if (method) audit("second_factor_success", { sessionId: session.id, user, method }, c);
   audit("signin", { sessionId: session.id, user, provider: signIn.provider, remember: signIn.remember }, c);
   return signIn.redirectTo;
 }

@@ -15,14 +15,10 @@ export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", asyn
   // before it matches one this browser started.
   const flow = await takeFlow(c, query.state);
   try {
-    if (!flow && readAuthCookie(c, "flow") !== undefined) {
-      throw new AuthError(400, "invalid_state", "This sign-in could not be verified (the state does not match). Please sign in again.");
-    }
-    if (!flow) {
-      throw new AuthError(400, "flow_missing", "This sign-in has expired or was started in another browser. Please sign in again.");
-    }
-    if (flow.prv !== provider.id) {
-      throw new AuthError(400, "invalid_state", "This sign-in could not be verified (the state does not match). Please sign in again.");
+    if (!flow || flow.prv !== provider.id) {
+      throw flow || readAuthCookie(c, "flow") !== undefined
+        ? new AuthError(400, "invalid_state", "This sign-in could not be verified (the state does not match). Please sign in again.")
+        : new AuthError(400, "flow_missing", "This sign-in has expired or was started in another browser. Please sign in again.");
     }
     if (query.error !== undefined) {
       if (query.error === "access_denied") {

@@ -94,7 +94,8 @@ async function requirePendingSignIn(c: Context<AppEnv>): Promise<PendingSignIn> 
   return pending;
 }
 
-// Rate-limit keys, read before the handler runs (the verify cookie and the session are read once per request).
+// Rate-limit keys, ready to become route middleware: reading them first costs nothing later (the
+// session is looked up once per request, and seal.ts remembers the opened verify cookie).
 const signInAttemptKeys = async (c: Context<AppEnv>) => [byIP(c), `user:${userKeyOf(await requirePendingSignIn(c))}`];
 const sessionUserKeys = async (c: Context<AppEnv>) => [byIP(c), `user:${(await requireSession(c)).userKey}`];
 
