@@ -1,8 +1,29 @@
+/**
+ * A sign-in between its start and the callback: the provider it goes
+ * through, where that provider sends the browser back, and the flow cookie.
+ */
 import type { Context } from "hono";
 import { clearAuthCookie, readAuthCookie, setAuthCookie } from "./cookies";
 import type { AppEnv } from "./env";
+import { AuthError } from "./errors";
+import { isLocalRequest } from "./origins";
+import type { Provider } from "./providers/types";
 import { open, seal } from "./seal";
 import { nowSeconds } from "./time";
+
+/** The provider named in the path (or `id`), if it is enabled and may serve this request. */
+export function requireProvider(c: Context<AppEnv>, id = c.req.param("provider") ?? ""): Provider {
+  const provider = c.var.config.providers.get(id);
+  if (!provider) throw new AuthError(404, "unknown_provider", "There is no such sign-in provider here.");
+  if (provider.localOnly && !isLocalRequest(c)) {
+    throw new AuthError(403, "dev_provider_local_only", "The development sign-in only works on localhost.");
+  }
+  return provider;
+}
+
+/** Where the provider sends the browser back to: the flow's `redirect_uri`. */
+export const callbackURL = (c: Context<AppEnv>, provider: Provider) =>
+  `${c.var.origin}${c.var.config.basePath}/callback/${provider.id}`;
 
 /** What the flow cookie remembers between the sign-in start and the callback. */
 export interface FlowClaims {
@@ -67,6 +88,5 @@ export async function takeFlow(c: Context<AppEnv>, state: string | undefined): P
   const taken = flows.find((flow) => flow.st === state);
   if (!taken) return null;
   await writeFlows(c, flows.filter((flow) => flow !== taken));
-  const { at: _at, ...claims } = taken;
-  return claims;
+  return taken;
 }

@@ -1,3 +1,4 @@
+import { userKey } from "./user-key";
 import type { Context } from "hono";
 import { base64url } from "jose";
 import { clearAuthCookie, readAuthCookie, setAuthCookie } from "./cookies";
@@ -5,12 +6,10 @@ import { dataKeyring, LONG_LIVED } from "./data-key";
 import type { AppEnv } from "./env";
 import { audit } from "./log";
 import type { Profile } from "./profile";
-import type { ProviderTokens } from "./providers/types";
 import { open, seal } from "./seal";
 import {
   claimAttempt,
   claimCodeCheck,
-  completePendingSignIn,
   findSecondFactor,
   succeedCodeCheck,
   useRecoveryCode,
@@ -20,6 +19,7 @@ import {
 } from "./second-factor-store";
 import { randomToken } from "./random";
 import { newSessionId } from "./session";
+import type { SignIn } from "./signin-completion";
 import { nowSeconds } from "./time";
 import { looksLikeRecoveryCode, matchingStep, normalizeRecoveryCode } from "./totp";
 
@@ -53,7 +53,7 @@ export interface PendingSignIn {
   rt: string;
 }
 
-export const userKeyOf = (pending: PendingSignIn) => `${pending.prv}:${pending.usr.id}`;
+export const userKeyOf = (pending: PendingSignIn) => userKey(pending.prv, pending.usr.id);
 export const newDeviceKey = () => randomToken(16);
 
 /** The user's second factor, if it is on. */
@@ -93,10 +93,7 @@ export async function rememberDevice(c: Context<AppEnv>, userKey: string, device
 }
 
 /** Seals the pending sign-in into the verify cookie; no session exists yet. */
-export async function startPendingSignIn(
-  c: Context<AppEnv>,
-  pending: { provider: string; profile: Profile; tokens: ProviderTokens; remember: boolean; redirectTo: string },
-): Promise<void> {
+export async function startPendingSignIn(c: Context<AppEnv>, pending: SignIn): Promise<void> {
   const claims: PendingSignIn = {
     pid: newSessionId(),
     prv: pending.provider,
@@ -115,15 +112,6 @@ export async function readPendingSignIn(c: Context<AppEnv>): Promise<PendingSign
   if (!token) return null;
   const opened = await open<PendingSignIn>(c.var.keys, "verify", token);
   return opened.status === "valid" ? opened.claims : null;
-}
-
-/**
- * Spends the verify cookie: it can never complete a sign-in again. False
- * when another request completed it first; that one creates the session.
- */
-export async function finishPendingSignIn(c: Context<AppEnv>, pending: PendingSignIn): Promise<boolean> {
-  clearAuthCookie(c, "verify");
-  return completePendingSignIn(c.env.DB, pending.pid, MAX_ATTEMPTS);
 }
 
 /** What came of a code given for an enabled second factor. */

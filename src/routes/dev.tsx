@@ -4,7 +4,7 @@ import { AuthError } from "../errors";
 import { readForm } from "../forms";
 import { DevSignInPage } from "../pages/dev";
 import { devCode } from "../providers/dev";
-import { callbackURL, requireProvider } from "./signin";
+import { callbackURL, requireProvider } from "../flow";
 
 const badRequest = () => new AuthError(400, "invalid_request", "This development sign-in request is incomplete. Please start again.");
 

@@ -17,15 +17,14 @@ import {
   checkSignInCode,
   enabledSecondFactor,
   failedAttemptsSinceSignIn,
-  finishPendingSignIn,
   newDeviceKey,
   readPendingSignIn,
-  rememberDevice,
   sealTOTPKey,
   secondFactorKeys,
   totpKey,
   userKeyOf,
   type CodeCheck,
+  type PendingSignIn,
 } from "../second-factor";
 import {
   countRecoveryCodes,
@@ -36,6 +35,7 @@ import {
   useTimeStep,
 } from "../second-factor-store";
 import type { Session } from "../session";
+import { completeSecondFactor } from "../signin-completion";
 import { nowSeconds } from "../time";
 import { matchingStep, newRecoveryCodes, newTOTPKey, normalizeRecoveryCode, readableKey, totpURI } from "../totp";
 
@@ -87,6 +87,18 @@ async function sessionOrSignIn(c: Context<AppEnv>): Promise<Session | Response> 
   return c.redirect(signInURL(c, `${c.var.config.basePath}/security`), 303);
 }
 
+/** The pending sign-in, or a 400: what the second-factor step completes. */
+async function requirePendingSignIn(c: Context<AppEnv>): Promise<PendingSignIn> {
+  const pending = await readPendingSignIn(c);
+  if (!pending) throw new AuthError(400, "pending_signin_missing", "This sign-in has expired. Please sign in again.");
+  return pending;
+}
+
+// Rate-limit keys, ready to become route middleware: reading them first costs nothing later (the
+// session is looked up once per request, and seal.ts remembers the opened verify cookie).
+const signInAttemptKeys = async (c: Context<AppEnv>) => [byIP(c), `user:${userKeyOf(await requirePendingSignIn(c))}`];
+const sessionUserKeys = async (c: Context<AppEnv>) => [byIP(c), `user:${(await requireSession(c)).userKey}`];
+
 export const secondFactorRoutes = new Hono<AppEnv>()
   // Between the provider and the session: the code, then the session.
   .get("/2fa", async (c) => {
@@ -94,11 +106,8 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     return c.html(<SecondFactorPage basePath={c.var.config.basePath} />);
   })
   .post("/2fa/verify", async (c) => {
-    const { basePath } = c.var.config;
-    const pending = await readPendingSignIn(c);
-    if (!pending) throw new AuthError(400, "pending_signin_missing", "This sign-in has expired. Please sign in again.");
-    const userKey = userKeyOf(pending);
-    await rateLimit(c, "second_factor", [byIP(c), `user:${userKey}`]);
+    await rateLimit(c, "second_factor", await signInAttemptKeys(c));
+    const pending = await requirePendingSignIn(c);
     const { code = "", remember_device: rememberThisDevice } = await readForm(c);
     const checked = await checkSignInCode(c, pending, code);
     if (checked.status === "void") {
@@ -106,22 +115,11 @@ export const secondFactorRoutes = new Hono<AppEnv>()
       throw new AuthError(400, "pending_signin_void", "Too many attempts. Please sign in again.");
     }
     if (checked.status !== "valid") {
-      return refuse(c, refusal(checked), (message) => c.html(<SecondFactorPage basePath={basePath} error={message} />));
+      return refuse(c, refusal(checked), (message) => c.html(<SecondFactorPage basePath={c.var.config.basePath} error={message} />));
     }
-    if (!(await finishPendingSignIn(c, pending))) {
-      throw new AuthError(400, "pending_signin_void", "This sign-in was already completed. Please sign in again.");
-    }
-    const session = await startSession(c, {
-      provider: pending.prv,
-      profile: pending.usr,
-      tokens: { accessToken: pending.pat, accessTokenExpiresAt: pending.pax, refreshToken: pending.prt },
-      remember: pending.rem,
-    });
-    if (rememberThisDevice === "1") await rememberDevice(c, userKey, checked.deviceKey);
-    audit("second_factor_success", { sessionId: session.id, user: userKey, method: checked.method }, c);
-    audit("signin", { sessionId: session.id, user: userKey, provider: pending.prv, remember: pending.rem }, c);
-    if (prefersJSON(c.req.raw)) return c.json({ signedIn: true, redirectTo: pending.rt });
-    return c.redirect(pending.rt, 303);
+    const redirectTo = await completeSecondFactor(c, pending, checked, rememberThisDevice === "1");
+    if (prefersJSON(c.req.raw)) return c.json({ signedIn: true, redirectTo });
+    return c.redirect(redirectTo, 303);
   })
   // Enrollment, for someone signed in.
   .get("/security", async (c) => {
@@ -149,8 +147,8 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     return c.redirect(`${c.var.config.basePath}/security`, 303);
   })
   .post("/2fa/enable", async (c) => {
+    await rateLimit(c, "second_factor", await sessionUserKeys(c));
     const session = await requireSession(c);
-    await rateLimit(c, "second_factor", [byIP(c), `user:${session.userKey}`]);
     const { code = "" } = await readForm(c);
     const record = await findSecondFactor(c.env.DB, session.userKey);
     if (!record || record.enabled_at) throw new AuthError(409, "no_pending_setup", "There is no set-up waiting for a code. Start again.");
@@ -170,8 +168,8 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     return c.html(<RecoveryCodesPage basePath={c.var.config.basePath} codes={codes} />);
   })
   .post("/2fa/disable", async (c) => {
+    await rateLimit(c, "second_factor", await sessionUserKeys(c));
     const session = await requireSession(c);
-    await rateLimit(c, "second_factor", [byIP(c), `user:${session.userKey}`]);
     const { code = "" } = await readForm(c);
     const record = await enabledSecondFactor(c, session.userKey);
     if (!record) throw new AuthError(409, "second_factor_off", "Two-step verification is not on.");

@@ -1,28 +1,12 @@
 import { generateCodeVerifier, generateState } from "arctic";
-import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import { getSession } from "../current-session";
 import type { AppEnv } from "../env";
-import { AuthError } from "../errors";
-import { startFlow } from "../flow";
+import { callbackURL, requireProvider, startFlow } from "../flow";
 import { isLocalRequest } from "../origins";
 import { byIP, rateLimit } from "../rate-limit";
 import { SignInPage } from "../pages/signin";
-import type { Provider } from "../providers/types";
 import { safeRedirect } from "../redirects";
-
-/** The provider named in the path (or `id`), if it is enabled and may serve this request. */
-export function requireProvider(c: Context<AppEnv>, id = c.req.param("provider") ?? ""): Provider {
-  const provider = c.var.config.providers.get(id);
-  if (!provider) throw new AuthError(404, "unknown_provider", "There is no such sign-in provider here.");
-  if (provider.localOnly && !isLocalRequest(c)) {
-    throw new AuthError(403, "dev_provider_local_only", "The development sign-in only works on localhost.");
-  }
-  return provider;
-}
-
-export const callbackURL = (c: Context<AppEnv>, provider: Provider) =>
-  `${c.var.origin}${c.var.config.basePath}/callback/${provider.id}`;
 
 export const signinRoutes = new Hono<AppEnv>()
   .get("/signin", async (c) => {
@@ -36,8 +20,8 @@ export const signinRoutes = new Hono<AppEnv>()
     return c.html(<SignInPage basePath={config.basePath} providers={providers} redirectTo={redirectTo} />);
   })
   .get("/signin/:provider", async (c) => {
-    const provider = requireProvider(c);
     await rateLimit(c, "signin", [byIP(c)]);
+    const provider = requireProvider(c);
     const state = generateState();
     const codeVerifier = generateCodeVerifier();
     await startFlow(c, {

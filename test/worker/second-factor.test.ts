@@ -20,6 +20,8 @@ const post = (form: Record<string, string>, headers: Record<string, string> = {}
 
 afterEach(() => vi.useRealTimers());
 
+const events = (log: { mock: { calls: unknown[][] } }) => log.mock.calls.map(([line]) => JSON.parse(String(line)));
+
 /** What an authenticator app shows for this key at this moment (`offset` steps away). */
 const codeForKey = (key: Uint8Array, offset = 0) => generateHOTP(key, BigInt(Math.floor(Date.now() / 30_000) + offset), 6);
 const codeFor = (secret: string, offset = 0) => codeForKey(decodeBase32IgnorePadding(secret.replace(/\s/g, "")), offset);
@@ -170,6 +172,27 @@ describe("signing in with a second factor", () => {
     expect(body.sessionId).not.toBe(before);
   });
 
+  it("logs the same `signin` line whether the session came from the callback or from the second-factor step", async () => {
+    const { secret } = await enrolled("Audited");
+    const log = vi.spyOn(console, "log");
+    const { jar: direct } = await signIn("dev", { as: "Audited Directly" });
+    const { jar, response } = await signIn("dev", { as: "Audited", remember: true });
+    expect(response.headers.get("Location")).toBe("/auth/2fa");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 30_000);
+    await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret) }));
+    const lines = events(log).filter((line) => /^(signin|second_factor_success)/.test(line.event));
+    log.mockRestore();
+    const [plain, verified] = [(await sessionOf(direct)).body.sessionId, (await sessionOf(jar)).body.sessionId];
+    expect(lines).toEqual([
+      expect.objectContaining({ event: "signin", sessionId: plain, user: "dev:audited-directly", provider: "dev", remember: false }),
+      expect.objectContaining({ event: "signin_second_factor", user: "dev:audited", provider: "dev" }),
+      expect.objectContaining({ event: "second_factor_success", sessionId: verified, user: "dev:audited", method: "totp" }),
+      expect.objectContaining({ event: "signin", sessionId: verified, user: "dev:audited", provider: "dev", remember: true }),
+    ]);
+    expect(Object.keys(lines[3]).sort()).toEqual(Object.keys(lines[0]).sort());
+  });
+
   it("refuses a code replayed in the same time step, even on another pending sign-in", async () => {
     const { secret } = await enrolled("Replayer");
     vi.useFakeTimers({ toFake: ["Date"] });
@@ -282,7 +305,6 @@ describe("turning it off", () => {
 });
 
 describe("guessing across sign-ins", () => {
-  const events = (log: { mock: { calls: unknown[][] } }) => log.mock.calls.map(([line]) => JSON.parse(String(line)));
   /** Freezes the clock, so back-off waits are exact; enrollment spent this step's code, so start at the next one. */
   const freezeClock = () => {
     vi.useFakeTimers({ toFake: ["Date"] });
@@ -482,7 +504,6 @@ describe("rotating AUTH_SECRET", () => {
   const secrets = (...list: string[]) => ({ AUTH_SECRET: list.map((name) => `${name}-secret-0123456789abcdef0123456789`).join(",") });
   const sealedDataKey = () => env.DB.prepare("SELECT sealed FROM data_keys").first<string>("sealed");
   const cron = (vars: { AUTH_SECRET: string }) => worker.scheduled(createScheduledController({ cron: "*/30 * * * *" }), { ...env, ...vars } as unknown as Env);
-  const events = (log: { mock: { calls: unknown[][] } }) => log.mock.calls.map(([line]) => JSON.parse(String(line)));
 
   // The data key is one row for the whole database: each test starts without
   // one (so it is made under the test's own secrets) and puts the suite's back.
