@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { audit } from "./log";
 import type { Profile } from "./profile";
 import type { ProviderDefinition } from "./providers/types";
+import { parseUserKey, userKey } from "./user-key";
 
 /**
  * ADMIN_USERS or ALLOWED_USERS, parsed once with the configuration:
@@ -34,8 +35,6 @@ export interface UserList {
 
 export type UserListName = "ADMIN_USERS" | "ALLOWED_USERS";
 
-const ENTRY = /^([A-Za-z0-9_-]+):([^\s:]+)$/;
-
 /**
  * Reads one list. An entry that could never match — a provider that is
  * unknown or not enabled, an email where only ids count — is a problem, not
@@ -53,8 +52,8 @@ export function parseUserList(
   const list: UserList = { name, size: entries.length, ids: new Set(), emails: new Set(), logins: new Set() };
   const problems = new Set<string>();
   for (const entry of entries) {
-    const match = ENTRY.exec(entry);
-    if (!match) {
+    const parsed = parseUserKey(entry);
+    if (!parsed) {
       problems.add(
         acceptsEmail
           ? `${name} must list provider:id or provider:email entries such as github:583231 or vercel:ada@example.com`
@@ -62,24 +61,23 @@ export function parseUserList(
       );
       continue;
     }
-    const provider = match[1]!.toLowerCase();
-    const value = match[2]!;
+    const { provider, id: value } = parsed;
     const definition = definitions.find((d) => d.id === provider);
     if (!definition) {
       problems.add(`${name} names a provider this worker does not know (${provider}): use one of ${definitions.map((d) => d.id).join(", ")}`);
     } else if (!enabled.has(provider)) {
       problems.add(`${name} lists ${provider} users, but ${provider} sign-in is not enabled: set ${definition.enabledBy}, or remove those entries`);
     } else if (value.includes("@")) {
-      if (acceptsEmail) list.emails.add(`${provider}:${value.toLowerCase()}`);
+      if (acceptsEmail) list.emails.add(userKey(provider, value.toLowerCase()));
       else problems.add(`${name} names admins by the provider's stable id, such as github:583231, not by email`);
     } else if (definition.idPattern && !definition.idPattern.test(value)) {
-      list.logins.add(`${provider}:${value.toLowerCase()}`);
+      list.logins.add(userKey(provider, value.toLowerCase()));
       report.warnings.push(
         `${name} lists ${provider}:${value} by login, which can be renamed and claimed by someone else; it matches in this release only: ` +
           `use ${provider}:<id> (logged at each match)`,
       );
     } else {
-      list.ids.add(`${provider}:${value}`);
+      list.ids.add(userKey(provider, value));
     }
   }
   report.problems.push(...problems);
@@ -92,11 +90,11 @@ export function parseUserList(
  * expected (Vercel, development), which never matches.
  */
 export function isListed(list: UserList, provider: string, user: Profile, c?: Context): boolean {
-  const key = `${provider}:${user.id}`;
+  const key = userKey(provider, user.id);
   if (list.ids.has(key)) return true;
   const email = user.email?.toLowerCase();
-  if (email !== undefined && list.emails.has(`${provider}:${email}`)) return true;
-  const login = `${provider}:${user.login.toLowerCase()}`;
+  if (email !== undefined && list.emails.has(userKey(provider, email))) return true;
+  const login = userKey(provider, user.login.toLowerCase());
   if (list.logins.has(login)) {
     audit("allowlist_login_match", { list: list.name, entry: login, user: key }, c);
     return true;

@@ -17,7 +17,7 @@ async function s256(verifier: string): Promise<string> {
   return base64url.encode(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
 }
 
-const invalidCode = () => new AuthError(400, "invalid_code", "The development sign-in code is not valid. Please sign in again.");
+const rejectedGrant = () => new AuthError(400, "provider_rejected_grant", "The development sign-in code is not valid. Please sign in again.");
 
 /** Turns the typed name into a login: lower case letters, digits and dashes. */
 export const devLogin = (name: string) =>
@@ -47,12 +47,12 @@ export const dev: ProviderDefinition = {
       },
       async exchangeCode({ code, codeVerifier }) {
         const grant = decode(code);
-        if (!grant || typeof grant.name !== "string" || grant.challenge !== (await s256(codeVerifier))) throw invalidCode();
+        if (!grant || typeof grant.name !== "string" || grant.challenge !== (await s256(codeVerifier))) throw rejectedGrant();
         return { accessToken: `dev.${encode({ name: grant.name })}`, accessTokenExpiresAt: null, refreshToken: null };
       },
       async profile({ accessToken }) {
         const token = decode(accessToken.slice("dev.".length));
-        if (!token || typeof token.name !== "string") throw invalidCode();
+        if (!token || typeof token.name !== "string") throw rejectedGrant();
         const login = devLogin(token.name);
         return { id: login, login, name: token.name, email: null, avatarUrl: null };
       },

@@ -28,10 +28,15 @@ const tokenRejected = (provider: string) =>
 const badResponse = (provider: string) =>
   new AuthError(502, "provider_bad_response", `${provider} sent a response that could not be understood.`);
 
-/** Turns an OAuth error code from a token endpoint into a clean error. */
+/**
+ * Turns an OAuth error code from a token endpoint into a clean error. The
+ * provider refusing the grant itself — a sign-in code, or a refresh token,
+ * expired, spent or revoked — is `provider_rejected_grant`, and nothing
+ * else is: renewal ends a session on it.
+ */
 export function tokenEndpointError(provider: string, code: string): AuthError {
   if (code === "invalid_grant" || code === "bad_verification_code") {
-    return new AuthError(400, "invalid_code", `${provider} rejected the sign-in code: it has expired or was already used. Please sign in again.`);
+    return new AuthError(400, "provider_rejected_grant", `${provider} rejected the sign-in code: it has expired or was already used. Please sign in again.`);
   }
   return new AuthError(502, "provider_error", `${provider} refused the token request (${code.slice(0, 64)}).`);
 }

@@ -6,6 +6,7 @@ import { AuthError } from "../errors";
 import { audit } from "../log";
 import { endUserSessions } from "../end-sessions";
 import { deleteSecondFactor } from "../second-factor-store";
+import { parseUserKey, userKey } from "../user-key";
 import { isListed } from "../user-list";
 import { listSessions } from "../session-list";
 
@@ -15,11 +16,9 @@ async function adminRequest(c: Context<AppEnv>) {
   if (!isListed(c.var.config.adminUsers, session.provider, session.user, c)) {
     throw new AuthError(403, "not_admin", "Only administrators may manage other people's sessions.");
   }
-  const user = c.req.query("user") ?? "";
-  if (!/^[a-z0-9_-]+:[^\s:]{1,64}$/.test(user)) {
-    throw new AuthError(400, "invalid_user", "Name the user as provider:id, for example github:583231.");
-  }
-  return { admin: session, user };
+  const named = parseUserKey(c.req.query("user") ?? "");
+  if (!named) throw new AuthError(400, "invalid_user", "Name the user as provider:id, for example github:583231.");
+  return { admin: session, user: userKey(named.provider, named.id) };
 }
 
 /** ADMIN_USERS only: list (a page at a time) or end every session of a user. */
