@@ -11,7 +11,7 @@ import { noStoreWithOurCookies } from "./cookies";
 import { audit } from "./log";
 import { changesState, isLocalRequest, sameOriginOnly } from "./origins";
 import { proxy } from "./proxy";
-import { byIP, rateLimit } from "./rate-limit";
+import { limit, perAddress } from "./rate-limit";
 import { refuseLargeBodies } from "./forms";
 import { browserSessionOnly, recentSignInOnly } from "./scope";
 import { errorResponse, onError } from "./respond";
@@ -85,10 +85,7 @@ export function buildApp(config: Config): Hono<AppEnv> {
   auth.use(sameOriginOnly);
   // Every state-changing request counts against the general per-address limit;
   // reads (the session, forward auth, pages) grant nothing new and are not limited.
-  auth.use(async (c, next) => {
-    if (changesState(c.req.method)) await rateLimit(c, "general", [byIP(c)]);
-    await next();
-  });
+  auth.use(limit("general", (c) => (changesState(c.req.method) ? perAddress(c) : [])));
   // Routes that act (security settings, sessions, tokens, administration):
   // the browser's cookie session only, never a bearer credential.
   for (const path of ["/security", "/2fa/setup", "/2fa/enable", "/2fa/disable", "/signout", "/sessions", "/sessions/*", "/token", "/admin/*"]) {

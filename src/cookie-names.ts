@@ -4,16 +4,28 @@
  * proxy recipes' tests can ask which names a browser sees on https.
  */
 
-export type CookieKind = "session" | "refresh" | "flow" | "verify" | "device";
+/**
+ * Every cookie the worker writes, by kind; the one list anything that must
+ * recognise our cookies (the proxy, the cache guard) goes by. `device` is
+ * the second factor's "remember this device".
+ */
+export const COOKIE_KINDS = ["session", "refresh", "flow", "verify", "device"] as const;
 
-export const COOKIE_NAMES: Record<CookieKind, string> = {
-  session: "auth.session",
-  refresh: "auth.refresh",
-  flow: "auth.flow",
-  verify: "auth.verify",
-  /** "Remember this device" for the second factor. */
-  device: "auth.device",
-};
+export type CookieKind = (typeof COOKIE_KINDS)[number];
+
+/** A kind's cookie name, before any prefix: `auth.<kind>`. */
+export const baseCookieName = (kind: CookieKind) => `auth.${kind}`;
+
+const OUR_NAMES = new Set<string>(COOKIE_KINDS.map(baseCookieName));
+
+/**
+ * True for any spelling of one of our cookies' names: with or without a
+ * `__Host-`/`__Secure-` prefix, in any case (some servers and proxies fold
+ * case), so none can be smuggled in or out under a variant.
+ */
+export function isOurCookieName(name: string): boolean {
+  return OUR_NAMES.has(name.trim().toLowerCase().replace(/^__(host|secure)-/, ""));
+}
 
 export type CookiePrefix = "host" | "secure" | undefined;
 
@@ -26,5 +38,5 @@ export function cookiePrefix(https: boolean, cookieDomain: string | null): Cooki
 
 /** A cookie kind's name under a prefix, as the browser sees it. */
 export function prefixedCookieName(kind: CookieKind, prefix: CookiePrefix): string {
-  return (prefix === "host" ? "__Host-" : prefix === "secure" ? "__Secure-" : "") + COOKIE_NAMES[kind];
+  return (prefix === "host" ? "__Host-" : prefix === "secure" ? "__Secure-" : "") + baseCookieName(kind);
 }

@@ -1,20 +1,9 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { generateCookie, getCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
-import { COOKIE_NAMES, cookiePrefix, prefixedCookieName, type CookieKind, type CookiePrefix } from "./cookie-names";
+import { baseCookieName, cookiePrefix, isOurCookieName, prefixedCookieName, type CookieKind, type CookiePrefix } from "./cookie-names";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
-
-const OUR_NAMES = new Set(Object.values(COOKIE_NAMES));
-
-/**
- * True for any spelling of one of our cookies' names: with or without a
- * `__Host-`/`__Secure-` prefix, in any case (some servers and proxies fold
- * case), so none can be smuggled in or out under a variant.
- */
-export function isOurCookieName(name: string): boolean {
-  return OUR_NAMES.has(name.trim().toLowerCase().replace(/^__(host|secure)-/, ""));
-}
 
 /** The cookie name of a `Set-Cookie` value. */
 const setCookieName = (header: string) => header.slice(0, header.indexOf("=") >>> 0);
@@ -75,7 +64,7 @@ export function cookieName(c: Context<AppEnv>, kind: CookieKind): string {
  */
 export function authCookie(c: Context<AppEnv>, kind: CookieKind, value: string, maxAge?: number): string {
   const { prefix, options } = scope(c);
-  const header = generateCookie(COOKIE_NAMES[kind], value, { ...options, prefix, ...(maxAge === undefined ? {} : { maxAge }) });
+  const header = generateCookie(baseCookieName(kind), value, { ...options, prefix, ...(maxAge === undefined ? {} : { maxAge }) });
   if (header.length > MAX_COOKIE_BYTES) {
     throw new AuthError(422, "cookie_too_large", `This ${kind} would need a cookie larger than ${MAX_COOKIE_BYTES} bytes, so it was refused.`);
   }

@@ -80,4 +80,5 @@ export class AuthError extends Error {
 }
 
 /** Not signed in: answered by `notSignedIn` (respond.tsx), wherever it is thrown. */
-export const unauthenticated = () => new AuthError(401, "unauthenticated", "You are not signed in.");
+export const NOT_SIGNED_IN = "You are not signed in.";
+export const unauthenticated = () => new AuthError(401, "unauthenticated", NOT_SIGNED_IN);

@@ -1,11 +1,12 @@
 import type { Context } from "hono";
 import type { StatusCode } from "hono/utils/http-status";
-import { dropOurSetCookies, isOurCookieName } from "./cookies";
+import { isOurCookieName } from "./cookie-names";
+import { dropOurSetCookies } from "./cookies";
 import { getProviderToken, getSession } from "./current-session";
 import type { AppEnv } from "./env";
-import { AuthError, unauthenticated } from "./errors";
+import { AuthError } from "./errors";
 import { identityHeaders, stripIdentityHeaders } from "./identity";
-import { prefersJSON, signInURL } from "./respond";
+import { notSignedIn } from "./respond";
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection, not to
 // the request; so does `Expect` (§10.1.1): an interim 100 Continue is
@@ -46,8 +47,7 @@ async function carriesOurToken(c: Context<AppEnv>, header: string): Promise<bool
  * Proxy mode (UPSTREAM_URL): a signed-in request goes upstream with its
  * method, path, query and streaming body, the client's identity headers
  * replaced by ours; the upstream's answer — status, redirects, Set-Cookie,
- * streaming body — comes back unchanged. Browsers that are not signed in
- * are sent to sign in; other callers get 401.
+ * streaming body — comes back unchanged. Not signed in: `notSignedIn`.
  */
 export async function proxy(c: Context<AppEnv>): Promise<Response> {
   const { config } = c.var;
@@ -55,12 +55,8 @@ export async function proxy(c: Context<AppEnv>): Promise<Response> {
   // First: a stale provider token renews the session, which can end it.
   const providerToken = config.passAccessToken ? await getProviderToken(c) : null;
   const session = await getSession(c);
+  if (!session) return notSignedIn(c);
   const url = new URL(c.req.url);
-  if (!session) {
-    const browser = c.req.method === "GET" && !prefersJSON(c.req.raw) && (c.req.header("Accept") ?? "").includes("text/html");
-    if (!browser) throw unauthenticated();
-    return c.redirect(signInURL(c, url.pathname + url.search), 302);
-  }
 
   const headers = new Headers(c.req.raw.headers);
   dropHopByHop(headers);

@@ -1,4 +1,4 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { addressKey } from "./client-address";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
@@ -51,6 +51,28 @@ export async function rateLimit(c: Context<AppEnv>, kind: LimitKind, keys: strin
     }
   }
 }
+
+/**
+ * A rate limit as middleware, for a route or a route group: counts the
+ * request against each key `keys` names (none: not counted) before the
+ * handler runs, and answers 429 over any limit.
+ *
+ * ```ts
+ * routes.post("/token", limit("token", async (c) => bySession(await requireSession(c))), issue);
+ * auth.use(limit("general", (c) => (changesState(c.req.method) ? perAddress(c) : [])));
+ * ```
+ */
+export const limit = (kind: LimitKind, keys: (c: Context<AppEnv>) => string[] | Promise<string[]>): MiddlewareHandler<AppEnv> =>
+  async function rateLimited(c, next) {
+    await rateLimit(c, kind, await keys(c));
+    await next();
+  };
+
+/** Keys by client address (see `byIP`). */
+export const perAddress = (c: Context<AppEnv>) => [byIP(c)];
+
+/** Keys by session and by user: behind a proxy, everyone shares an address. */
+export const bySession = (session: { id: string; userKey: string }) => [`session:${session.id}`, `user:${session.userKey}`];
 
 /**
  * The client's key, by its address (`CF-Connecting-IP`, or behind

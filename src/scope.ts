@@ -6,7 +6,7 @@ import { holdsRefreshSecret } from "./refresh";
 import { readRefreshCookie } from "./refresh-cookie";
 import { nowSeconds } from "./time";
 
-const insufficientScope = (message: string, headers: Record<string, string> = {}) => new AuthError(403, "insufficient_scope", message, headers);
+const insufficientScope = (message: string) => new AuthError(403, "insufficient_scope", message);
 
 /**
  * Bearer credentials identify; they never act. A token handed to an API (or
@@ -26,10 +26,8 @@ const insufficientScope = (message: string, headers: Record<string, string> = {}
 export const browserSessionOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   const bearer = bearerToken(c);
   if (bearer && (await c.var.keys.issued(bearer))) {
-    throw insufficientScope(
-      "A bearer token shows who you are but cannot act for you here. Use the signed-in browser.",
-      { "WWW-Authenticate": 'Bearer error="insufficient_scope"' },
-    );
+    // Answered with `WWW-Authenticate: Bearer …, error="insufficient_scope"` (see errorResponse).
+    throw insufficientScope("A bearer token shows who you are but cannot act for you here. Use the signed-in browser.");
   }
   const opened = await openSessionToken(c);
   if (opened?.kind === "sealed") {

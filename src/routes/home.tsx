@@ -4,13 +4,13 @@ import type { AppEnv } from "../env";
 import { HomePage } from "../pages/home";
 import { STYLESHEET } from "../pages/style";
 import { getSession } from "../current-session";
-import { signInURL } from "../respond";
+import { notSignedIn } from "../respond";
 
 /** The signed-in page, or a trip to sign in and back. */
 export async function home(c: Context<AppEnv>) {
   const { basePath } = c.var.config;
   const session = await getSession(c);
-  if (!session) return c.redirect(signInURL(c, c.req.path), 302);
+  if (!session) return notSignedIn(c);
   const providerName = c.var.config.providers.get(session.provider)?.name ?? session.provider;
   // A person's own page, also at `/` outside the auth routes' no-store.
   c.header("Cache-Control", "no-store");

@@ -6,7 +6,7 @@ import type { AppEnv } from "../env";
 import { unauthenticated } from "../errors";
 import { audit } from "../log";
 import { safeRedirect } from "../redirects";
-import { prefersJSON } from "../respond";
+import { notSignedIn, prefersJSON } from "../respond";
 import { endSession, endUserSessions } from "../end-sessions";
 import { revokeSessionId } from "../revocations";
 import { identityOf } from "../session-check";
@@ -22,7 +22,7 @@ async function sessionToEnd(c: Context<AppEnv>) {
 export const sessionRoutes = new Hono<AppEnv>()
   .get("/session", async (c) => {
     const session = await getSession(c);
-    if (!session) return c.json({ error: "unauthenticated" }, 401);
+    if (!session) return notSignedIn(c, { as: "api" });
     return c.json(identityOf(session));
   })
   .post("/signout", async (c) => {

@@ -6,17 +6,14 @@ import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { readForm } from "../forms";
 import { DevicesPage } from "../pages/devices";
-import { prefersJSON, signInURL } from "../respond";
+import { notSignedIn, prefersJSON } from "../respond";
 import { endSession } from "../end-sessions";
 import { listSessions } from "../session-list";
 
 async function devices(c: Context<AppEnv>) {
   const session = await getSession(c);
   const { basePath } = c.var.config;
-  if (!session) {
-    if (prefersJSON(c.req.raw)) return c.json({ error: "unauthenticated" }, 401);
-    return c.redirect(signInURL(c, c.req.path), 302);
-  }
+  if (!session) return notSignedIn(c);
   const page = await listSessions(depsOf(c), session.userKey, { after: c.req.query("after"), current: session.id });
   if (prefersJSON(c.req.raw)) return c.json(page);
   return c.html(<DevicesPage basePath={basePath} {...page} />);

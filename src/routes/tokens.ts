@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import { requireSession } from "../current-session";
 import type { AppEnv } from "../env";
-import { rateLimit } from "../rate-limit";
+import { bySession, limit } from "../rate-limit";
 import { accessTokenAudience, issueAccessToken, jwks } from "../tokens";
 
 /** The public keys for bearer tokens and the upstream assertion, as a JWKS. */
@@ -13,10 +13,8 @@ export async function serveJWKS(c: Context<AppEnv>) {
 
 /** Bearer tokens for APIs, and the keys to verify them (and the upstream assertion) with. */
 export const tokenRoutes = new Hono<AppEnv>()
-  .post("/token", async (c) => {
+  .post("/token", limit("token", async (c) => bySession(await requireSession(c))), async (c) => {
     const session = await requireSession(c);
-    // Per session and user, like renewals: behind a proxy everyone shares an address.
-    await rateLimit(c, "token", [`session:${session.id}`, `user:${session.userKey}`]);
     const { origin, config } = c.var;
     const { token, expiresIn } = await issueAccessToken(c.var.keys, session, origin, accessTokenAudience(origin, config.basePath));
     return c.json({ access_token: token, token_type: "Bearer", expires_in: expiresIn });

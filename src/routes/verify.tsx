@@ -5,9 +5,8 @@ import type { AppEnv } from "../env";
 import { DELIVERS_COOKIES } from "../forward-auth";
 import { identityHeaders } from "../identity";
 import { isTrustedOrigin } from "../origins";
-import { SignInRequiredPage } from "../pages/signin-required";
 import { safeRedirect } from "../redirects";
-import { prefersJSON, signInURL } from "../respond";
+import { notSignedIn } from "../respond";
 
 /**
  * The URL the proxy in front of us was asked for: nginx's `X-Original-URL`,
@@ -45,14 +44,8 @@ export const verifyRoutes = new Hono<AppEnv>().get("/verify", async (c) => {
     for (const [name, value] of Object.entries(await identityHeaders(c, session, audience))) c.header(name, value);
     return c.body(null, 200);
   }
-  const { basePath, allowedOrigins } = c.var.config;
-  const back = safeRedirect(original, c.var.origin, allowedOrigins);
-  const signin = c.var.origin + signInURL(c, back);
-  // For proxies to redirect to (nginx: auth_request_set … $upstream_http_x_auth_signin).
-  c.header("X-Auth-Signin", signin);
-  if (prefersJSON(c.req.raw) || !(c.req.header("Accept") ?? "").includes("text/html")) {
-    return c.json({ error: "unauthenticated", signin }, 401);
-  }
-  // Traefik and Caddy hand this page to the browser as is; it moves on to sign in.
-  return c.html(<SignInRequiredPage basePath={basePath} signin={signin} />, 401);
+  // Its X-Auth-Signin is for proxies to redirect to (nginx: auth_request_set …
+  // $upstream_http_x_auth_signin); Traefik and Caddy hand the browser's page
+  // on as it is, and it moves on to sign in.
+  return notSignedIn(c, { as: "forward-auth", back: safeRedirect(original, c.var.origin, c.var.config.allowedOrigins) });
 });
