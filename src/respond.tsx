@@ -60,13 +60,14 @@ export interface NotSignedInOptions {
  *
  * The browser rule. A browser is a caller whose `Accept` names text/html,
  * as every navigation's does (and `fetch`'s, curl's and API clients' do
- * not). A browser is sent to sign in and back: 302 to the sign-in page with
- * `redirect_to` the URL it asked for (a form post: 303, back to `back` or,
- * without one, where sign-in lands by default). Forward auth cannot
- * redirect, since its proxy must see the 401: there a browser gets a 401
- * page that moves on to the same sign-in URL at once. Everyone else gets
- * JSON, and so does every caller of a JSON endpoint: a script that followed
- * a redirect would read the sign-in page as a 200.
+ * not). A browser's GET is sent to sign in and back: 302 to the sign-in
+ * page, `redirect_to` the URL it asked for. A browser request that cannot
+ * be redirected gets a 401 page that moves on to the same sign-in URL at
+ * once: forward auth, whose proxy must see the 401, and a form post, which
+ * could not be replayed after sign-in (it comes back to `back`, or where
+ * sign-in lands by default). Everyone else gets JSON, and so does every
+ * caller of a JSON endpoint: a script that followed a redirect would read
+ * the sign-in page as a 200.
  *
  * The 401 itself is always the same: `{"error":"unauthenticated",
  * "message":"You are not signed in.","signin":"<absolute sign-in URL>"}`,
@@ -83,7 +84,7 @@ export function notSignedIn(c: Context<AppEnv>, { back, as }: NotSignedInOptions
   }
   const signin = signInURL(c, back);
   const browser = as !== "api" && (c.req.header("Accept") ?? "").includes("text/html");
-  if (browser && as !== "forward-auth") return c.redirect(signin, get ? 302 : 303);
+  if (browser && get && as !== "forward-auth") return c.redirect(signin, 302);
   const absolute = c.var.origin + signin;
   c.header("X-Auth-Signin", absolute);
   challenge(c, presentsBearer(c) ? "invalid_token" : undefined);

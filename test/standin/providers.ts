@@ -16,6 +16,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { ourCookieNames } from "../our-cookies";
 
 export const CLIENTS = {
   github: { id: "gh-client", secret: "gh-secret" },
@@ -460,14 +461,11 @@ export async function startStandIn(port = 0): Promise<StandIn> {
       // An upstream (compromised, or just careless) writing the worker's cookies.
       res.writeHead(200, {
         "Content-Type": "text/plain",
+        // Every kind the worker declares, in every spelling: a kind added to
+        // COOKIE_KINDS is planted here too, and must be dropped all the same.
         "Set-Cookie": [
-          "auth.session=planted; Path=/",
-          "__Host-auth.session=planted; Path=/; Secure",
-          "__Secure-auth.refresh=planted; Path=/; Secure",
-          "AUTH.Refresh=planted; Path=/",
-          "__host-auth.flow=planted; Path=/; Secure",
+          ...ourCookieNames().map((name) => `${name}=planted; Path=/; Secure`),
           "auth.verify=; Max-Age=0; Path=/",
-          "auth.device=planted; Path=/",
           "upstream_ok=1; Path=/",
         ],
       });

@@ -60,7 +60,7 @@ describe("bearer credentials never act", () => {
       for (const [kind, credential] of Object.entries(credentials)) {
         const response = await attempt(route, before.sessionId, { Authorization: `Bearer ${credential}` });
         expect(response.status, kind).toBe(403);
-        expect(response.headers.get("WWW-Authenticate"), kind).toBe('Bearer error="insufficient_scope"');
+        expect(response.headers.get("WWW-Authenticate"), kind).toBe(`Bearer realm="${LOCAL}", error="insufficient_scope"`);
         expect(await response.json(), kind).toMatchObject({ error: "insufficient_scope" });
         expect(response.headers.getSetCookie(), kind).toEqual([]);
       }

@@ -103,7 +103,7 @@ describe("GitHub sign-in against the stand-in", () => {
     const code = new URL(first.callbackURL).searchParams.get("code")!;
     const replay = await browse(jar, `/auth/callback/github?code=${code}&state=${state}`, { headers: { Accept: "application/json" } });
     expect(replay.status).toBe(400);
-    expect(await replay.json()).toMatchObject({ error: "invalid_code" });
+    expect(await replay.json()).toMatchObject({ error: "provider_rejected_grant" });
     expect(jar.get("auth.session")).toBeUndefined();
   });
 

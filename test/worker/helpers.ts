@@ -6,6 +6,9 @@ import worker from "../../src/index";
 export const LOCAL = "http://localhost:8787";
 export const PUBLIC = "https://auth.example.com";
 
+/** The 401 of a JSON endpoint such as `/auth/session`: no page to come back to. */
+export const NOT_SIGNED_IN = { error: "unauthenticated", message: "You are not signed in.", signin: `${LOCAL}/auth/signin` };
+
 // Like the runtime, hand the worker the same env object for the same
 // variables, so per-isolate caches (configuration, keys) behave as deployed.
 const envs = new WeakMap<object, Env>();

@@ -347,7 +347,7 @@ describe("devices", () => {
 
   it("is 401 for JSON callers and a trip to sign in for browsers when signed out", async () => {
     expect((await call("/auth/sessions", { headers: json })).status).toBe(401);
-    expect((await call("/auth/sessions")).headers.get("Location")).toBe("/auth/signin?redirect_to=%2Fauth%2Fsessions");
+    expect((await call("/auth/sessions", { headers: { Accept: "text/html" } })).headers.get("Location")).toBe("/auth/signin?redirect_to=%2Fauth%2Fsessions");
   });
 });
 

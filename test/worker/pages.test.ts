@@ -60,9 +60,11 @@ describe("pages", () => {
   });
 
   it("sends signed-out visitors of the signed-in page to sign in and back", async () => {
-    const response = await call("/auth");
+    const response = await call("/auth?tab=1", { headers: { Accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
     expect(response.status).toBe(302);
-    expect(response.headers.get("Location")).toBe("/auth/signin?redirect_to=%2Fauth");
+    expect(response.headers.get("Location")).toBe("/auth/signin?redirect_to=%2Fauth%3Ftab%3D1");
+    // A script's fetch would follow a redirect and read the sign-in page as a 200: it gets the 401.
+    expect((await call("/auth")).status).toBe(401);
   });
 
   it("answers unknown paths and providers with 404, JSON or HTML", async () => {

@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { createLocalJWKSet, generateKeyPair, jwtVerify, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
+import { COOKIE_KINDS } from "../../src/cookie-names";
+import { ourCookieNames } from "../our-cookies";
 import { browse, call, LOCAL, signIn } from "./helpers";
 
 const proxyVars = { UPSTREAM_URL: `${env.STANDIN_URL}/upstream` };
@@ -66,6 +68,17 @@ describe("proxy mode (UPSTREAM_URL)", () => {
     for (const name of ["x-forwarded-user", "x-forwarded-email", "x-forwarded-access-token", "remote-user"]) expect(echo.headers[name]).toBeUndefined();
     expect(echo.headers["x-custom"]).toBe("kept");
     expect(echo.headers.cookie).toBe("theme=dark");
+  });
+
+  it("keeps every cookie kind the worker declares, in any spelling, from the upstream", async () => {
+    const jar = await signedIn();
+    const planted = ourCookieNames();
+    // The list drives the check: each kind, six spellings.
+    expect(planted).toHaveLength(COOKIE_KINDS.length * 6);
+    const cookie = [jar.header, "theme=dark", ...planted.map((name) => `${name}=planted`)].join("; ");
+    const response = await call("/whoami", { headers: { Cookie: cookie } }, proxyVars);
+    expect(response.status).toBe(200);
+    expect((await response.json<Echo>()).headers.cookie).toBe("theme=dark");
   });
 
   it("passes the provider's access token only with PASS_ACCESS_TOKEN=true", async () => {
@@ -287,7 +300,7 @@ describe("proxy mode (UPSTREAM_URL)", () => {
     expect(proxied.headers.get("X-Frame-Options")).toBeNull();
   });
 
-  it("drops an upstream's Set-Cookie for any spelling of our cookies, and keeps its own", async () => {
+  it("drops an upstream's Set-Cookie for every cookie kind the worker declares, in any spelling, and keeps its own", async () => {
     const jar = await signedIn();
     const before = jar.get("auth.session");
     const response = await browse(jar, "/our-cookies", {}, proxyVars);

@@ -3,7 +3,7 @@ import { base64url, CompactEncrypt, EncryptJWT, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { getKeyring } from "../../src/keys";
 import { seal } from "../../src/seal";
-import { browse, call, Jar, LOCAL, sessionOf, signIn } from "./helpers";
+import { browse, call, Jar, LOCAL, NOT_SIGNED_IN, sessionOf, signIn } from "./helpers";
 
 const json = { Accept: "application/json" };
 const sessionCookie = (jar: Jar) => jar.get("auth.session")!;
@@ -30,7 +30,7 @@ describe("GET /auth/session", () => {
   it("answers 401 with the documented body when signed out", async () => {
     const response = await call("/auth/session");
     expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({ error: "unauthenticated" });
+    expect(await response.json()).toEqual(NOT_SIGNED_IN);
     expect(response.headers.get("Cache-Control")).toBe("no-store");
   });
 
@@ -93,7 +93,7 @@ describe("hostile session cookies are treated as absent", async () => {
   ])("%s → 401", async (_, value) => {
     const response = await call("/auth/session", withCookie(value));
     expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({ error: "unauthenticated" });
+    expect(await response.json()).toEqual(NOT_SIGNED_IN);
   });
 
   it("the untouched cookie and a hand-built one without the extras still work (the cases above really differ)", async () => {

@@ -41,7 +41,7 @@ describe("POST /auth/token", () => {
     const { jar, body } = await tokenFor("Bearer Signout");
     const out = await call("/auth/signout", { method: "POST", headers: { Authorization: `Bearer ${body.access_token}`, ...json } });
     expect(out.status).toBe(403);
-    expect(out.headers.get("WWW-Authenticate")).toBe('Bearer error="insufficient_scope"');
+    expect(out.headers.get("WWW-Authenticate")).toBe(`Bearer realm="${LOCAL}", error="insufficient_scope"`);
     expect((await browse(jar, "/auth/session")).status).toBe(200);
   });
 

@@ -31,7 +31,7 @@ describe("Vercel sign-in against the stand-in", () => {
     const code = new URL(first.callbackURL).searchParams.get("code")!;
     const replay = await browse(jar, `/auth/callback/vercel?code=${code}&state=${state}`, { headers: { Accept: "application/json" } });
     expect(replay.status).toBe(400);
-    expect(await replay.json()).toMatchObject({ error: "invalid_code" });
+    expect(await replay.json()).toMatchObject({ error: "provider_rejected_grant" });
     expect(jar.get("auth.session")).toBeUndefined();
   });
 
