@@ -16,7 +16,6 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { ourCookieNames } from "../our-cookies";
 
 export const CLIENTS = {
   github: { id: "gh-client", secret: "gh-secret" },
@@ -461,10 +460,10 @@ export async function startStandIn(port = 0): Promise<StandIn> {
       // An upstream (compromised, or just careless) writing the worker's cookies.
       res.writeHead(200, {
         "Content-Type": "text/plain",
-        // Every kind the worker declares, in every spelling: a kind added to
-        // COOKIE_KINDS is planted here too, and must be dropped all the same.
+        // The names the test asks for (every kind the worker declares, in
+        // every spelling), so a kind added to COOKIE_KINDS is planted too.
         "Set-Cookie": [
-          ...ourCookieNames().map((name) => `${name}=planted; Path=/; Secure`),
+          ...(url.searchParams.get("names") ?? "").split(",").filter(Boolean).map((name) => `${name}=planted; Path=/; Secure`),
           "auth.verify=; Max-Age=0; Path=/",
           "upstream_ok=1; Path=/",
         ],

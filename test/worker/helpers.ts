@@ -1,10 +1,23 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { COOKIE_KINDS, prefixedCookieName } from "../../src/cookie-names";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
 
 export const LOCAL = "http://localhost:8787";
 export const PUBLIC = "https://auth.example.com";
+
+/**
+ * Every kind the worker declares in COOKIE_KINDS, in each spelling a client
+ * or an upstream might use to smuggle it past us (prefixed or not, in any
+ * case). Tests go by this rather than a list of their own, so a kind added
+ * to the worker is covered at once.
+ */
+export const ourCookieNames = () =>
+  COOKIE_KINDS.flatMap((kind) => {
+    const name = prefixedCookieName(kind, undefined);
+    return [name, prefixedCookieName(kind, "host"), prefixedCookieName(kind, "secure"), `__host-${name}`, name.toUpperCase(), `__SECURE-${name}`];
+  });
 
 /** The 401 of a JSON endpoint such as `/auth/session`: no page to come back to. */
 export const NOT_SIGNED_IN = { error: "unauthenticated", message: "You are not signed in.", signin: `${LOCAL}/auth/signin` };

@@ -2,8 +2,7 @@ import { env } from "cloudflare:workers";
 import { createLocalJWKSet, generateKeyPair, jwtVerify, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { COOKIE_KINDS } from "../../src/cookie-names";
-import { ourCookieNames } from "../our-cookies";
-import { browse, call, LOCAL, signIn } from "./helpers";
+import { browse, call, LOCAL, ourCookieNames, signIn } from "./helpers";
 
 const proxyVars = { UPSTREAM_URL: `${env.STANDIN_URL}/upstream` };
 const withToken = { ...proxyVars, PASS_ACCESS_TOKEN: "true" };
@@ -303,7 +302,7 @@ describe("proxy mode (UPSTREAM_URL)", () => {
   it("drops an upstream's Set-Cookie for every cookie kind the worker declares, in any spelling, and keeps its own", async () => {
     const jar = await signedIn();
     const before = jar.get("auth.session");
-    const response = await browse(jar, "/our-cookies", {}, proxyVars);
+    const response = await browse(jar, `/our-cookies?names=${encodeURIComponent(ourCookieNames().join(","))}`, {}, proxyVars);
     expect(response.status).toBe(200);
     expect(response.headers.getSetCookie()).toEqual(["upstream_ok=1; Path=/"]);
     expect(jar.get("auth.session")).toBe(before);

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import readme from "../../README.md?raw";
 import testDeps from "../../scripts/ensure-test-deps.mjs?raw";
 import { parseConfig } from "../../src/config";
+import { ERROR_CODES } from "../../src/errors";
 import { browse, call, Jar, LOCAL, sessionOf, signIn } from "./helpers";
 
 const json = { Accept: "application/json" };
@@ -298,5 +299,17 @@ describe("README: the two commands", () => {
       expect(needs).toContain(`\`${apt}\``);
       expect(missing).toContain(`\`${path}\``);
     }
+  });
+});
+
+describe("error codes", () => {
+  it("README's table lists every code the worker answers with, and no other", () => {
+    const section = readme.slice(readme.indexOf("### Error codes")).split("\n");
+    const start = section.findIndex((line) => line.startsWith("|"));
+    const table = section.slice(start, section.findIndex((line, at) => at > start && !line.startsWith("|")));
+    const listed = table
+      .filter((line) => line.startsWith("| `"))
+      .flatMap((line) => [...line.split(" | ")[0]!.matchAll(/`([a-z_]+)`/g)].map((match) => match[1]));
+    expect([...listed].sort()).toEqual([...ERROR_CODES].sort());
   });
 });
