@@ -4,19 +4,25 @@
  * proxy recipes' tests can ask which names a browser sees on https.
  */
 
+export type CookieKind = "session" | "refresh" | "flow" | "verify" | "device";
+
+/** Every cookie the worker writes, by kind, and its name before any prefix. */
+export const COOKIE_NAMES: Readonly<Record<CookieKind, string>> = {
+  session: "auth.session",
+  refresh: "auth.refresh",
+  flow: "auth.flow",
+  verify: "auth.verify",
+  /** "Remember this device" for the second factor. */
+  device: "auth.device",
+};
+
 /**
- * Every cookie the worker writes, by kind; the one list anything that must
- * recognise our cookies (the proxy, the cache guard) goes by. `device` is
- * the second factor's "remember this device".
+ * The kinds, as a list: the one anything that must recognise our cookies
+ * (the proxy, the cache guard, their tests) goes by, never a copy.
  */
-export const COOKIE_KINDS = ["session", "refresh", "flow", "verify", "device"] as const;
+export const COOKIE_KINDS = Object.keys(COOKIE_NAMES) as readonly CookieKind[];
 
-export type CookieKind = (typeof COOKIE_KINDS)[number];
-
-/** A kind's cookie name, before any prefix: `auth.<kind>`. */
-export const baseCookieName = (kind: CookieKind) => `auth.${kind}`;
-
-const OUR_NAMES = new Set<string>(COOKIE_KINDS.map(baseCookieName));
+const OUR_NAMES = new Set(COOKIE_KINDS.map((kind) => COOKIE_NAMES[kind]));
 
 /**
  * True for any spelling of one of our cookies' names: with or without a
@@ -38,5 +44,5 @@ export function cookiePrefix(https: boolean, cookieDomain: string | null): Cooki
 
 /** A cookie kind's name under a prefix, as the browser sees it. */
 export function prefixedCookieName(kind: CookieKind, prefix: CookiePrefix): string {
-  return (prefix === "host" ? "__Host-" : prefix === "secure" ? "__Secure-" : "") + baseCookieName(kind);
+  return (prefix === "host" ? "__Host-" : prefix === "secure" ? "__Secure-" : "") + COOKIE_NAMES[kind];
 }

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { generateCookie, getCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
-import { baseCookieName, cookiePrefix, isOurCookieName, prefixedCookieName, type CookieKind, type CookiePrefix } from "./cookie-names";
+import { COOKIE_NAMES, cookiePrefix, isOurCookieName, prefixedCookieName, type CookieKind, type CookiePrefix } from "./cookie-names";
 import type { AppEnv } from "./env";
 import { AuthError } from "./errors";
 
@@ -64,7 +64,7 @@ export function cookieName(c: Context<AppEnv>, kind: CookieKind): string {
  */
 export function authCookie(c: Context<AppEnv>, kind: CookieKind, value: string, maxAge?: number): string {
   const { prefix, options } = scope(c);
-  const header = generateCookie(baseCookieName(kind), value, { ...options, prefix, ...(maxAge === undefined ? {} : { maxAge }) });
+  const header = generateCookie(COOKIE_NAMES[kind], value, { ...options, prefix, ...(maxAge === undefined ? {} : { maxAge }) });
   if (header.length > MAX_COOKIE_BYTES) {
     throw new AuthError(422, "cookie_too_large", `This ${kind} would need a cookie larger than ${MAX_COOKIE_BYTES} bytes, so it was refused.`);
   }
