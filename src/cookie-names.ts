@@ -17,12 +17,13 @@ export const COOKIE_NAMES: Readonly<Record<CookieKind, string>> = {
 };
 
 /**
- * The kinds, as a list: the one anything that must recognise our cookies
- * (the proxy, the cache guard, their tests) goes by, never a copy.
+ * The kinds, as a list. Whatever must recognise our cookies goes by this
+ * record (the proxy and the cache guard through `isOurCookieName`, their
+ * tests through this list), never by a copy of it.
  */
-export const COOKIE_KINDS = Object.keys(COOKIE_NAMES) as readonly CookieKind[];
+export const COOKIE_KINDS = /* @__PURE__ */ Object.keys(COOKIE_NAMES) as readonly CookieKind[];
 
-const OUR_NAMES = new Set(COOKIE_KINDS.map((kind) => COOKIE_NAMES[kind]));
+const OUR_NAMES = new Set(Object.values(COOKIE_NAMES));
 
 /**
  * True for any spelling of one of our cookies' names: with or without a

@@ -1,10 +1,11 @@
 import type { Context, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./env";
+import { bearerToken } from "./current-session";
 import { AuthError, NOT_SIGNED_IN } from "./errors";
 import { audit } from "./log";
+import { changesState } from "./origins";
 import { ErrorPage } from "./pages/error";
-import { SignInRequiredPage } from "./pages/signin-required";
 
 /** JSON for API callers (`Accept: application/json`), HTML for browsers. */
 export function prefersJSON(request: Request): boolean {
@@ -17,7 +18,7 @@ export function errorResponse(c: Context<AppEnv>, error: AuthError): Response | 
   if (error.code === "unauthenticated") return notSignedIn(c);
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
   // RFC 6750 §3.1: a bearer credential that is not enough for this route.
-  if (error.code === "insufficient_scope" && presentsBearer(c)) challenge(c, "insufficient_scope");
+  if (error.code === "insufficient_scope" && bearerToken(c)) challenge(c, "insufficient_scope");
   if (prefersJSON(c.req.raw)) return c.json({ error: error.code, message: error.message }, error.status);
   return c.html(<ErrorPage status={error.status} message={error.message} basePath={c.var.config?.basePath} />, error.status);
 }
@@ -35,9 +36,6 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
 /** The sign-in page, coming back to `back` (a path here, or a URL on an allowed origin) afterwards. */
 export const signInURL = (c: Context<AppEnv>, back?: string) =>
   `${c.var.config.basePath}/signin${back ? `?redirect_to=${encodeURIComponent(back)}` : ""}`;
-
-/** Whether the request carried `Authorization: Bearer …`, well-formed or not, ours or not. */
-const presentsBearer = (c: Context<AppEnv>) => /^bearer\b/i.test(c.req.header("Authorization") ?? "");
 
 /** `WWW-Authenticate: Bearer realm="<our origin>"[, error="…"]` (RFC 6750 §3). */
 function challenge(c: Context<AppEnv>, error?: "invalid_token" | "insufficient_scope") {
@@ -77,7 +75,7 @@ export interface NotSignedInOptions {
  * one that is accepted would have been a session.
  */
 export function notSignedIn(c: Context<AppEnv>, { back, as }: NotSignedInOptions = {}): Response | Promise<Response> {
-  const get = c.req.method === "GET" || c.req.method === "HEAD";
+  const get = !changesState(c.req.method);
   if (get && as !== "api" && back === undefined) {
     const url = new URL(c.req.url);
     back = url.pathname + url.search;
@@ -87,7 +85,7 @@ export function notSignedIn(c: Context<AppEnv>, { back, as }: NotSignedInOptions
   if (browser && get && as !== "forward-auth") return c.redirect(signin, 302);
   const absolute = c.var.origin + signin;
   c.header("X-Auth-Signin", absolute);
-  challenge(c, presentsBearer(c) ? "invalid_token" : undefined);
-  if (browser) return c.html(<SignInRequiredPage basePath={c.var.config.basePath} signin={absolute} />, 401);
+  challenge(c, bearerToken(c) ? "invalid_token" : undefined);
+  if (browser) return c.html(<ErrorPage status={401} basePath={c.var.config.basePath} message={NOT_SIGNED_IN} signin={absolute} />, 401);
   return c.json({ error: "unauthenticated", message: NOT_SIGNED_IN, signin: absolute }, 401);
 }
