@@ -34,7 +34,7 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
 };
 
 /** The sign-in page, coming back to `back` (a path here, or a URL on an allowed origin) afterwards. */
-export const signInURL = (c: Context<AppEnv>, back?: string) =>
+const signInURL = (c: Context<AppEnv>, back?: string) =>
   `${c.var.config.basePath}/signin${back ? `?redirect_to=${encodeURIComponent(back)}` : ""}`;
 
 /** `WWW-Authenticate: Bearer realm="<our origin>"[, error="…"]` (RFC 6750 §3). */

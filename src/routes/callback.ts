@@ -3,12 +3,11 @@ import type { AppEnv } from "../env";
 import { readAuthCookie } from "../cookies";
 import { AuthError } from "../errors";
 import { callbackURL, requireProvider, takeFlow } from "../flow";
-import { byIP, rateLimit } from "../rate-limit";
+import { limit, perAddress } from "../rate-limit";
 import { completeSignIn, signInRefused } from "../signin-completion";
 
-export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", async (c) => {
-  // Before the flow cookie is taken, so a refused callback can be retried.
-  await rateLimit(c, "callback", [byIP(c)]);
+// Limited before the flow cookie is taken, so a refused callback can be retried.
+export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", limit("callback", perAddress), async (c) => {
   const provider = requireProvider(c);
   const query = c.req.query();
   // The state names the flow: nothing else in the request is looked at

@@ -9,9 +9,9 @@ import { readForm } from "../forms";
 import { audit } from "../log";
 import { SecondFactorPage } from "../pages/second-factor";
 import { RecoveryCodesPage, SecurityPage, type SecondFactorState } from "../pages/security";
-import { byIP, rateLimit } from "../rate-limit";
+import { byIP, limit } from "../rate-limit";
 import { endUserSessions } from "../end-sessions";
-import { prefersJSON, signInURL } from "../respond";
+import { notSignedIn, prefersJSON } from "../respond";
 import {
   checkCodeToDisable,
   checkSignInCode,
@@ -83,8 +83,7 @@ async function securityPage(c: Context<AppEnv>, session: Session, error?: string
 async function sessionOrSignIn(c: Context<AppEnv>): Promise<Session | Response> {
   const session = await getSession(c);
   if (session) return session;
-  if (prefersJSON(c.req.raw)) throw new AuthError(401, "unauthenticated", "You are not signed in.");
-  return c.redirect(signInURL(c, `${c.var.config.basePath}/security`), 303);
+  return notSignedIn(c, { back: `${c.var.config.basePath}/security` });
 }
 
 /** The pending sign-in, or a 400: what the second-factor step completes. */
@@ -94,10 +93,10 @@ async function requirePendingSignIn(c: Context<AppEnv>): Promise<PendingSignIn> 
   return pending;
 }
 
-// Rate-limit keys, ready to become route middleware: reading them first costs nothing later (the
-// session is looked up once per request, and seal.ts remembers the opened verify cookie).
-const signInAttemptKeys = async (c: Context<AppEnv>) => [byIP(c), `user:${userKeyOf(await requirePendingSignIn(c))}`];
-const sessionUserKeys = async (c: Context<AppEnv>) => [byIP(c), `user:${(await requireSession(c)).userKey}`];
+// Rate-limit keys: reading them first costs nothing later (the session is
+// looked up once per request, and seal.ts remembers the opened verify cookie).
+const signInAttempts = limit("second_factor", async (c) => [byIP(c), `user:${userKeyOf(await requirePendingSignIn(c))}`]);
+const userAttempts = limit("second_factor", async (c) => [byIP(c), `user:${(await requireSession(c)).userKey}`]);
 
 export const secondFactorRoutes = new Hono<AppEnv>()
   // Between the provider and the session: the code, then the session.
@@ -105,8 +104,7 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     if (!(await readPendingSignIn(c))) return c.redirect(`${c.var.config.basePath}/signin`, 302);
     return c.html(<SecondFactorPage basePath={c.var.config.basePath} />);
   })
-  .post("/2fa/verify", async (c) => {
-    await rateLimit(c, "second_factor", await signInAttemptKeys(c));
+  .post("/2fa/verify", signInAttempts, async (c) => {
     const pending = await requirePendingSignIn(c);
     const { code = "", remember_device: rememberThisDevice } = await readForm(c);
     const checked = await checkSignInCode(c, pending, code);
@@ -146,8 +144,7 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     }
     return c.redirect(`${c.var.config.basePath}/security`, 303);
   })
-  .post("/2fa/enable", async (c) => {
-    await rateLimit(c, "second_factor", await sessionUserKeys(c));
+  .post("/2fa/enable", userAttempts, async (c) => {
     const session = await requireSession(c);
     const { code = "" } = await readForm(c);
     const record = await findSecondFactor(c.env.DB, session.userKey);
@@ -167,8 +164,7 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     if (prefersJSON(c.req.raw)) return c.json({ enabled: true, recoveryCodes: codes });
     return c.html(<RecoveryCodesPage basePath={c.var.config.basePath} codes={codes} />);
   })
-  .post("/2fa/disable", async (c) => {
-    await rateLimit(c, "second_factor", await sessionUserKeys(c));
+  .post("/2fa/disable", userAttempts, async (c) => {
     const session = await requireSession(c);
     const { code = "" } = await readForm(c);
     const record = await enabledSecondFactor(c, session.userKey);

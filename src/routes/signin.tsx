@@ -4,7 +4,7 @@ import { getSession } from "../current-session";
 import type { AppEnv } from "../env";
 import { callbackURL, requireProvider, startFlow } from "../flow";
 import { isLocalRequest } from "../origins";
-import { byIP, rateLimit } from "../rate-limit";
+import { limit, perAddress } from "../rate-limit";
 import { SignInPage } from "../pages/signin";
 import { safeRedirect } from "../redirects";
 
@@ -19,8 +19,7 @@ export const signinRoutes = new Hono<AppEnv>()
     const providers = [...config.providers.values()].filter((provider) => local || !provider.localOnly);
     return c.html(<SignInPage basePath={config.basePath} providers={providers} redirectTo={redirectTo} />);
   })
-  .get("/signin/:provider", async (c) => {
-    await rateLimit(c, "signin", [byIP(c)]);
+  .get("/signin/:provider", limit("signin", perAddress), async (c) => {
     const provider = requireProvider(c);
     const state = generateState();
     const codeVerifier = generateCodeVerifier();
