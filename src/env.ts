@@ -1,6 +1,6 @@
-import type { Config } from "./config";
-import type { Keyring } from "./keys";
-import type { Session, SessionClaims } from "./session";
+import type { Config } from "./config/config";
+import type { Keyring } from "./crypto/keys";
+import type { Session, SessionClaims } from "./session/session";
 
 /** Bindings declared in wrangler.toml. */
 export interface Bindings {

@@ -4,7 +4,7 @@
 // with a cached key.
 import { Hono } from "hono";
 import { compactDecrypt } from "jose";
-import { getKeyring } from "../../src/keys";
+import { getKeyring } from "../../src/crypto/keys";
 
 interface Env {
   REVOCATIONS: KVNamespace;

@@ -5,8 +5,8 @@
 import { decode as authjsDecode, encode as authjsEncode } from "@auth/core/jwt";
 import { sealData, unsealData } from "iron-session";
 import { generateCookie } from "hono/cookie";
-import { getKeyring, Keyring } from "../../src/keys";
-import { open, seal } from "../../src/seal";
+import { getKeyring, Keyring } from "../../src/crypto/keys";
+import { open, seal } from "../../src/crypto/seal";
 
 const SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
 const profile = {

@@ -1,4 +1,4 @@
-import type { Session } from "../session";
+import type { Session } from "../session/session";
 import { Layout } from "./layout";
 
 export interface HomePageProps {

@@ -1,5 +1,5 @@
 import { CodeChallengeMethod, OAuth2Client } from "arctic";
-import type { Profile } from "../profile";
+import type { Profile } from "../signin/profile";
 import { asArray, asRecord, getJSON, joinURL, parseTokens, sendToProvider, str, tokenEndpointError, tokenEndpoint } from "./http";
 import type { Provider, ProviderDefinition, ProviderTokens } from "./types";
 

@@ -4,9 +4,9 @@ import {
   UnexpectedErrorResponseBodyError,
   UnexpectedResponseError,
 } from "arctic";
-import { readLimited } from "../body";
+import { readLimited } from "../http/body";
 import { AuthError } from "../errors";
-import { nowSeconds } from "../time";
+import { nowSeconds } from "../platform/time";
 import type { ProviderTokens } from "./types";
 
 /** GitHub's REST API refuses requests without one; others are happy to see it. */

@@ -1,5 +1,5 @@
-import type { VarReader } from "../vars";
-import type { Profile } from "../profile";
+import type { VarReader } from "../config/vars";
+import type { Profile } from "../signin/profile";
 
 export interface ProviderTokens {
   accessToken: string;

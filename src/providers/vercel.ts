@@ -1,5 +1,5 @@
 import { CodeChallengeMethod, OAuth2Client } from "arctic";
-import type { Profile } from "../profile";
+import type { Profile } from "../signin/profile";
 import { asRecord, getJSON, joinURL, parseTokens, str, tokenEndpoint } from "./http";
 import type { Provider, ProviderDefinition } from "./types";
 

@@ -1,14 +1,14 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
-import { depsOf, requireSession } from "../current-session";
+import { depsOf, requireSession } from "../http/current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
-import { audit } from "../log";
-import { endUserSessions } from "../end-sessions";
-import { deleteSecondFactor } from "../second-factor-store";
-import { parseUserKey, userKey } from "../user-key";
-import { isListed } from "../user-list";
-import { listSessions } from "../session-list";
+import { audit } from "../platform/log";
+import { endUserSessions } from "../http/end-sessions";
+import { deleteSecondFactor } from "../second-factor/store";
+import { parseUserKey, userKey } from "../session/user-key";
+import { isListed } from "../config/user-list";
+import { listSessions } from "../session/list";
 
 /** The signed-in admin and the `provider:id` user they are asking about. */
 async function adminRequest(c: Context<AppEnv>) {

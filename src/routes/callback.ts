@@ -1,10 +1,10 @@
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "../env";
-import { readAuthCookie } from "../cookies";
+import { readAuthCookie } from "../http/cookies";
 import { AuthError } from "../errors";
-import { callbackURL, requireProvider, takeFlow } from "../flow";
-import { limit, perAddress } from "../rate-limit";
-import { completeSignIn, signInRefused } from "../signin-completion";
+import { callbackURL, requireProvider, takeFlow } from "../signin/flow";
+import { limit, perAddress } from "../http/rate-limit";
+import { completeSignIn, signInRefused } from "../signin/completion";
 
 // Limited before the flow cookie is taken, so a refused callback can be retried.
 export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", limit("callback", perAddress), async (c) => {

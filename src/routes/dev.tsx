@@ -1,10 +1,10 @@
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
-import { readForm } from "../forms";
+import { readForm } from "../http/forms";
 import { DevSignInPage } from "../pages/dev";
 import { devCode } from "../providers/dev";
-import { callbackURL, requireProvider } from "../flow";
+import { callbackURL, requireProvider } from "../signin/flow";
 
 const badRequest = () => new AuthError(400, "invalid_request", "This development sign-in request is incomplete. Please start again.");
 

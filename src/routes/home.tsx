@@ -3,8 +3,8 @@ import { Hono } from "hono/tiny";
 import type { AppEnv } from "../env";
 import { HomePage } from "../pages/home";
 import { STYLESHEET } from "../pages/style";
-import { getSession } from "../current-session";
-import { notSignedIn } from "../respond";
+import { getSession } from "../http/current-session";
+import { notSignedIn } from "../http/respond";
 
 /** The signed-in page, or a trip to sign in and back. */
 export async function home(c: Context<AppEnv>) {

@@ -1,17 +1,17 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import { renderSVG } from "uqr";
-import { clearAuthCookie } from "../cookies";
-import { getSession, requireSession, startSession } from "../current-session";
+import { clearAuthCookie } from "../http/cookies";
+import { getSession, requireSession, startSession } from "../http/current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
-import { readForm } from "../forms";
-import { audit } from "../log";
+import { readForm } from "../http/forms";
+import { audit } from "../platform/log";
 import { SecondFactorPage } from "../pages/second-factor";
 import { RecoveryCodesPage, SecurityPage, type SecondFactorState } from "../pages/security";
-import { byIP, limit } from "../rate-limit";
-import { endUserSessions } from "../end-sessions";
-import { notSignedIn, prefersJSON } from "../respond";
+import { byIP, limit } from "../http/rate-limit";
+import { endUserSessions } from "../http/end-sessions";
+import { notSignedIn, prefersJSON } from "../http/respond";
 import {
   checkCodeToDisable,
   checkSignInCode,
@@ -25,7 +25,7 @@ import {
   userKeyOf,
   type CodeCheck,
   type PendingSignIn,
-} from "../second-factor";
+} from "../second-factor/second-factor";
 import {
   countRecoveryCodes,
   deleteSecondFactor,
@@ -33,11 +33,11 @@ import {
   putPendingSecondFactor,
   storeRecoveryCodes,
   useTimeStep,
-} from "../second-factor-store";
-import type { Session } from "../session";
-import { completeSecondFactor } from "../signin-completion";
-import { nowSeconds } from "../time";
-import { matchingStep, newRecoveryCodes, newTOTPKey, normalizeRecoveryCode, readableKey, totpURI } from "../totp";
+} from "../second-factor/store";
+import type { Session } from "../session/session";
+import { completeSecondFactor } from "../signin/completion";
+import { nowSeconds } from "../platform/time";
+import { matchingStep, newRecoveryCodes, newTOTPKey, normalizeRecoveryCode, readableKey, totpURI } from "../second-factor/totp";
 
 const invalidCode = new AuthError(400, "invalid_code", "That code is not right (or was already used). Please try again.");
 

@@ -1,15 +1,15 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
-import { clearSessionCookies } from "../cookies";
-import { getSession, openSessionToken } from "../current-session";
+import { clearSessionCookies } from "../http/cookies";
+import { getSession, openSessionToken } from "../http/current-session";
 import type { AppEnv } from "../env";
 import { unauthenticated } from "../errors";
-import { audit } from "../log";
-import { safeRedirect } from "../redirects";
-import { notSignedIn, prefersJSON } from "../respond";
-import { endSession, endUserSessions } from "../end-sessions";
-import { revokeSessionId } from "../revocations";
-import { identityOf } from "../session-check";
+import { audit } from "../platform/log";
+import { safeRedirect } from "../http/redirects";
+import { notSignedIn, prefersJSON } from "../http/respond";
+import { endSession, endUserSessions } from "../http/end-sessions";
+import { revokeSessionId } from "../session/revocations";
+import { identityOf } from "../session/check";
 
 /** The session a sign-out ends: the one its cookie names, even expired, or a bearer JWT's. */
 async function sessionToEnd(c: Context<AppEnv>) {

@@ -1,14 +1,14 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
-import { clearSessionCookies } from "../cookies";
-import { depsOf, getSession, requireSession } from "../current-session";
+import { clearSessionCookies } from "../http/cookies";
+import { depsOf, getSession, requireSession } from "../http/current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
-import { readForm } from "../forms";
+import { readForm } from "../http/forms";
 import { DevicesPage } from "../pages/devices";
-import { notSignedIn, prefersJSON } from "../respond";
-import { endSession } from "../end-sessions";
-import { listSessions } from "../session-list";
+import { notSignedIn, prefersJSON } from "../http/respond";
+import { endSession } from "../http/end-sessions";
+import { listSessions } from "../session/list";
 
 async function devices(c: Context<AppEnv>) {
   const session = await getSession(c);

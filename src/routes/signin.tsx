@@ -1,12 +1,12 @@
 import { generateCodeVerifier, generateState } from "arctic";
 import { Hono } from "hono/tiny";
-import { getSession } from "../current-session";
+import { getSession } from "../http/current-session";
 import type { AppEnv } from "../env";
-import { callbackURL, requireProvider, startFlow } from "../flow";
-import { isLocalRequest } from "../origins";
-import { limit, perAddress } from "../rate-limit";
+import { callbackURL, requireProvider, startFlow } from "../signin/flow";
+import { isLocalRequest } from "../http/origins";
+import { limit, perAddress } from "../http/rate-limit";
 import { SignInPage } from "../pages/signin";
-import { safeRedirect } from "../redirects";
+import { safeRedirect } from "../http/redirects";
 
 export const signinRoutes = new Hono<AppEnv>()
   .get("/signin", async (c) => {

@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
-import { requireSession } from "../current-session";
+import { requireSession } from "../http/current-session";
 import type { AppEnv } from "../env";
-import { bySession, limit } from "../rate-limit";
-import { accessTokenAudience, issueAccessToken, jwks } from "../tokens";
+import { bySession, limit } from "../http/rate-limit";
+import { accessTokenAudience, issueAccessToken, jwks } from "../crypto/tokens";
 
 /** The public keys for bearer tokens and the upstream assertion, as a JWKS. */
 export async function serveJWKS(c: Context<AppEnv>) {

@@ -1,12 +1,12 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
-import { getSession } from "../current-session";
+import { getSession } from "../http/current-session";
 import type { AppEnv } from "../env";
-import { DELIVERS_COOKIES } from "../forward-auth";
-import { identityHeaders } from "../identity";
-import { isTrustedOrigin } from "../origins";
-import { safeRedirect } from "../redirects";
-import { notSignedIn } from "../respond";
+import { DELIVERS_COOKIES } from "../proxy/forward-auth";
+import { identityHeaders } from "../proxy/identity";
+import { isTrustedOrigin } from "../http/origins";
+import { safeRedirect } from "../http/redirects";
+import { notSignedIn } from "../http/respond";
 
 /**
  * The URL the proxy in front of us was asked for: nginx's `X-Original-URL`,

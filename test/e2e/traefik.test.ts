@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { cookiePrefix, prefixedCookieName } from "../../src/cookie-names";
-import { DELIVERS_COOKIES, IDENTITY_HEADERS } from "../../src/forward-auth";
+import { cookiePrefix, prefixedCookieName } from "../../src/http/cookie-names";
+import { DELIVERS_COOKIES, IDENTITY_HEADERS } from "../../src/proxy/forward-auth";
 import { readmeBlock } from "./readme";
 
 // Traefik is not packaged for Debian, so the recipe is checked against the

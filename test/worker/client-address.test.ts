@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addressKey, clientAddress, isTrusted, parseAddress, parseCidr, type Cidr } from "../../src/client-address";
+import { addressKey, clientAddress, isTrusted, parseAddress, parseCidr, type Cidr } from "../../src/http/client-address";
 
 const cidrs = (...entries: string[]): Cidr[] =>
   entries.map((entry) => {

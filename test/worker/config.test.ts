@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseConfig } from "../../src/config";
+import { parseConfig } from "../../src/config/config";
 import { call, signIn } from "./helpers";
 
 const SECRET = "0123456789abcdef0123456789abcdef";

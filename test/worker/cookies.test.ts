@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { parseConfig, type Config } from "../../src/config";
-import { setAuthCookie } from "../../src/cookies";
+import { parseConfig, type Config } from "../../src/config/config";
+import { setAuthCookie } from "../../src/http/cookies";
 import type { AppEnv } from "../../src/env";
-import { onError } from "../../src/respond";
+import { onError } from "../../src/http/respond";
 import { call, PUBLIC, sessionOf, signIn } from "./helpers";
 
 const attributes = (header: string) => header.split(";").slice(1).map((a) => a.trim());

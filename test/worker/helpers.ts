@@ -1,6 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { COOKIE_KINDS, prefixedCookieName } from "../../src/cookie-names";
+import { COOKIE_KINDS, prefixedCookieName } from "../../src/http/cookie-names";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
 

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { base64url, CompactEncrypt, EncryptJWT, exportJWK, generateKeyPair, generateSecret, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { getKeyring } from "../../src/keys";
-import { seal } from "../../src/seal";
+import { getKeyring } from "../../src/crypto/keys";
+import { seal } from "../../src/crypto/seal";
 import { browse, call, LOCAL, signIn } from "./helpers";
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { getKeyring } from "../../src/keys";
-import { open, seal } from "../../src/seal";
+import { getKeyring } from "../../src/crypto/keys";
+import { open, seal } from "../../src/crypto/seal";
 
 const OLD = "old-secret-old-secret-old-secret-0000";
 const NEW = "new-secret-new-secret-new-secret-1111";

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { getKeyring } from "../../src/keys";
-import { open } from "../../src/seal";
-import type { SessionClaims } from "../../src/session";
+import { getKeyring } from "../../src/crypto/keys";
+import { open } from "../../src/crypto/seal";
+import type { SessionClaims } from "../../src/session/session";
 import { browse, call, countingD1, countingKV, Jar, LOCAL, sessionOf, sessionRow, signIn } from "./helpers";
 
 const json = { Accept: "application/json" };

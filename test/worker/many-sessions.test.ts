@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { getKeyring } from "../../src/keys";
-import { seal } from "../../src/seal";
-import { MAX_SESSIONS } from "../../src/session";
+import { getKeyring } from "../../src/crypto/keys";
+import { seal } from "../../src/crypto/seal";
+import { MAX_SESSIONS } from "../../src/session/session";
 import { browse, call, countingKV, Jar, LOCAL, sessionOf, signIn } from "./helpers";
 
 // One account with more sessions than anyone should have: the cap, "sign

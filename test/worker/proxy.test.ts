@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { createLocalJWKSet, generateKeyPair, jwtVerify, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { COOKIE_KINDS } from "../../src/cookie-names";
+import { COOKIE_KINDS } from "../../src/http/cookie-names";
 import { browse, call, LOCAL, ourCookieNames, signIn } from "./helpers";
 
 const proxyVars = { UPSTREAM_URL: `${env.STANDIN_URL}/upstream` };

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { PERIODS } from "../../src/rate-limit";
+import { PERIODS } from "../../src/http/rate-limit";
 import { browse, call, Jar, LOCAL, PUBLIC, signIn } from "./helpers";
 
 /**

@@ -9,7 +9,7 @@ import { generateHOTP } from "@oslojs/otp";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import readme from "../../README.md?raw";
 import testDeps from "../../scripts/ensure-test-deps.mjs?raw";
-import { parseConfig } from "../../src/config";
+import { parseConfig } from "../../src/config/config";
 import { ERROR_CODES } from "../../src/errors";
 import { browse, call, Jar, LOCAL, sessionOf, signIn } from "./helpers";
 

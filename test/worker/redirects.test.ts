@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { safeRedirect } from "../../src/redirects";
+import { safeRedirect } from "../../src/http/redirects";
 import { browse, call, LOCAL, signIn } from "./helpers";
 
 const SELF = "https://auth.example.com";

@@ -6,9 +6,9 @@ import { base64url } from "jose";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
-import { getKeyring } from "../../src/keys";
-import { open, seal } from "../../src/seal";
-import { matchingStep, newRecoveryCodes, normalizeRecoveryCode } from "../../src/totp";
+import { getKeyring } from "../../src/crypto/keys";
+import { open, seal } from "../../src/crypto/seal";
+import { matchingStep, newRecoveryCodes, normalizeRecoveryCode } from "../../src/second-factor/totp";
 import { browse, call, Jar, LOCAL, sessionOf, signIn } from "./helpers";
 
 const json = { Accept: "application/json" };

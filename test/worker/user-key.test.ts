@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseUserKey, userKey } from "../../src/user-key";
+import { parseUserKey, userKey } from "../../src/session/user-key";
 
 describe("user keys (provider:id)", () => {
   it.each([

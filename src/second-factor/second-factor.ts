@@ -1,0 +1,213 @@
+import { userKey } from "../session/user-key";
+import type { Context } from "hono";
+import { base64url } from "jose";
+import { clearAuthCookie, readAuthCookie, setAuthCookie } from "../http/cookies";
+import { dataKeyring, LONG_LIVED } from "./data-key";
+import type { AppEnv } from "../env";
+import { audit } from "../platform/log";
+import type { Profile } from "../signin/profile";
+import { open, seal } from "../crypto/seal";
+import {
+  claimAttempt,
+  claimCodeCheck,
+  findSecondFactor,
+  succeedCodeCheck,
+  useRecoveryCode,
+  useTimeStep,
+  type BackOff,
+  type SecondFactorRecord,
+} from "./store";
+import { randomToken } from "../crypto/random";
+import { newSessionId } from "../session/session";
+import type { SignIn } from "../signin/completion";
+import { nowSeconds } from "../platform/time";
+import { looksLikeRecoveryCode, matchingStep, normalizeRecoveryCode } from "./totp";
+
+/** How long the second-factor step may take. */
+export const PENDING_TTL = 300;
+/** Attempts per pending sign-in, right or wrong, before it is void. */
+export const MAX_ATTEMPTS = 5;
+/**
+ * Wrong codes in a row, per user, whichever pending sign-in or form they
+ * came through: from the fifth, the next code waits 1, 2, 4 … up to 300
+ * seconds; from the twentieth, each locks the second factor for 15 minutes.
+ * The five attempts of a pending sign-in alone would let someone holding
+ * the first factor start sign-ins and guess forever.
+ */
+const BACK_OFF: BackOff = { waitAfter: 5, maxWait: 300, lockAfter: 20, lockFor: 15 * 60 };
+/** "Remember this device". */
+const REMEMBER_DEVICE_TTL = 30 * 86_400;
+
+/** The sign-in waiting for its second factor, sealed in the verify cookie. */
+export interface PendingSignIn {
+  /** Pending sign-in id: what attempts are counted against. Not a session id. */
+  pid: string;
+  prv: string;
+  usr: Profile;
+  pat: string;
+  pax: number | null;
+  /** The provider's refresh token, until the session that will store it exists. */
+  prt: string | null;
+  rem: boolean;
+  /** Where to go afterwards, already checked by `safeRedirect`. */
+  rt: string;
+}
+
+export const userKeyOf = (pending: PendingSignIn) => userKey(pending.prv, pending.usr.id);
+export const newDeviceKey = () => randomToken(16);
+
+/** The user's second factor, if it is on. */
+export async function enabledSecondFactor(c: Context<AppEnv>, userKey: string): Promise<SecondFactorRecord | null> {
+  const record = await findSecondFactor(c.env.DB, userKey);
+  return record?.enabled_at ? record : null;
+}
+
+/**
+ * Wrong codes since the user last signed in with their second factor: those
+ * that came before that right code, and those since.
+ */
+export const failedAttemptsSinceSignIn = (record: SecondFactorRecord) => record.failures_before_success + record.failures;
+
+/** The keys for TOTP keys and recovery codes: the data key first (src/data-key.ts). */
+export const secondFactorKeys = (c: Context<AppEnv>) => dataKeyring(c.env.DB, c.var.config.secrets);
+
+/** The TOTP key of a record. */
+export async function totpKey(c: Context<AppEnv>, record: SecondFactorRecord): Promise<Uint8Array | null> {
+  const opened = await open<{ k: string }>(await secondFactorKeys(c), "totp", record.secret);
+  return opened.status === "invalid" ? null : base64url.decode(opened.claims.k);
+}
+
+// The key lives as long as the enrollment; the token's own expiry is irrelevant (checked as "not invalid").
+export const sealTOTPKey = async (c: Context<AppEnv>, key: Uint8Array) => seal(await secondFactorKeys(c), "totp", { k: base64url.encode(key) }, LONG_LIVED);
+
+/** True when this browser was remembered for this user since their devices were last forgotten. */
+export async function isRememberedDevice(c: Context<AppEnv>, userKey: string, record: SecondFactorRecord): Promise<boolean> {
+  const token = readAuthCookie(c, "device");
+  if (!token) return false;
+  const opened = await open<{ sub: string; dk: string }>(c.var.keys, "device", token);
+  return opened.status === "valid" && opened.claims.sub === userKey && opened.claims.dk === record.device_key;
+}
+
+export async function rememberDevice(c: Context<AppEnv>, userKey: string, deviceKey: string): Promise<void> {
+  setAuthCookie(c, "device", await seal(c.var.keys, "device", { sub: userKey, dk: deviceKey }, REMEMBER_DEVICE_TTL), REMEMBER_DEVICE_TTL);
+}
+
+/** Seals the pending sign-in into the verify cookie; no session exists yet. */
+export async function startPendingSignIn(c: Context<AppEnv>, pending: SignIn): Promise<void> {
+  const claims: PendingSignIn = {
+    pid: newSessionId(),
+    prv: pending.provider,
+    usr: pending.profile,
+    pat: pending.tokens.accessToken,
+    pax: pending.tokens.accessTokenExpiresAt,
+    prt: pending.tokens.refreshToken,
+    rem: pending.remember,
+    rt: pending.redirectTo,
+  };
+  setAuthCookie(c, "verify", await seal(c.var.keys, "verify", { ...claims }, PENDING_TTL), PENDING_TTL);
+}
+
+export async function readPendingSignIn(c: Context<AppEnv>): Promise<PendingSignIn | null> {
+  const token = readAuthCookie(c, "verify");
+  if (!token) return null;
+  const opened = await open<PendingSignIn>(c.var.keys, "verify", token);
+  return opened.status === "valid" ? opened.claims : null;
+}
+
+/** What came of a code given for an enabled second factor. */
+export type CodeCheck =
+  | { status: "valid"; method: "totp" | "recovery" }
+  | { status: "invalid" }
+  /** Too many wrong codes lately: refused without looking at the code. */
+  | { status: "blocked"; retryAfter: number };
+
+/** The same for a pending sign-in, which is void once its attempts are spent or the second factor was turned off. */
+export type SignInCheck =
+  | Exclude<CodeCheck, { status: "valid" }>
+  | { status: "valid"; method: "totp" | "recovery"; deviceKey: string }
+  | { status: "void" };
+
+/**
+ * Checks a code given to complete a pending sign-in. The user's back-off
+ * comes first, so a blocked attempt spends none of the pending sign-in's
+ * five.
+ */
+export async function checkSignInCode(c: Context<AppEnv>, pending: PendingSignIn, input: string): Promise<SignInCheck> {
+  const userKey = userKeyOf(pending);
+  const record = await enabledSecondFactor(c, userKey);
+  if (!record) {
+    audit("second_factor_failed", { user: userKey, reason: "second_factor_off" }, c);
+    return { status: "void" };
+  }
+  const claim = await claimCheck(c, userKey, "signin");
+  if (claim.status === "blocked") return claim;
+  if (!(await claimAttempt(c.env.DB, pending.pid, nowSeconds() + PENDING_TTL, MAX_ATTEMPTS))) {
+    // The claim stands: a code was sent for this user and signed nobody in.
+    countedFailure(c, userKey, claim, "too_many_attempts");
+    return { status: "void" };
+  }
+  const checked = await checkClaimed(c, record, claim, input, "signin");
+  return checked.status === "valid" ? { ...checked, deviceKey: record.device_key } : checked;
+}
+
+/** Checks a code given to turn the second factor off, under the same back-off as sign-ins. */
+export async function checkCodeToDisable(c: Context<AppEnv>, record: SecondFactorRecord, input: string): Promise<CodeCheck> {
+  const claim = await claimCheck(c, record.user_key, "disable");
+  return claim.status === "blocked" ? claim : checkClaimed(c, record, claim, input, "disable");
+}
+
+type Claim = { status: "claimed"; failures: number; blockedUntil: number };
+type Purpose = "signin" | "disable";
+
+/** The audit reason, told apart by where the code was given. */
+const reasonFor = (reason: string, purpose: Purpose) => (purpose === "disable" ? `${reason}_to_disable` : reason);
+
+async function claimCheck(c: Context<AppEnv>, userKey: string, purpose: Purpose): Promise<Claim | { status: "blocked"; retryAfter: number }> {
+  // Before anything is counted: a data key that cannot be opened is no wrong code.
+  await secondFactorKeys(c);
+  const now = nowSeconds();
+  const claimed = await claimCodeCheck(c.env.DB, userKey, now, BACK_OFF);
+  if (claimed) return { status: "claimed", failures: claimed.failures, blockedUntil: claimed.blocked_until };
+  // Only for Retry-After: the refusal above already decided.
+  const record = await findSecondFactor(c.env.DB, userKey);
+  const retryAfter = Math.max(1, (record?.blocked_until ?? 0) - now);
+  audit("second_factor_failed", { user: userKey, reason: reasonFor("locked", purpose), retryAfter }, c);
+  return { status: "blocked", retryAfter };
+}
+
+async function checkClaimed(c: Context<AppEnv>, record: SecondFactorRecord, claim: Claim, input: string, purpose: Purpose): Promise<CodeCheck> {
+  const method = await matchCode(c, record, input);
+  if (!method) {
+    countedFailure(c, record.user_key, claim, reasonFor("invalid_code", purpose));
+    return { status: "invalid" };
+  }
+  await succeedCodeCheck(c.env.DB, record.user_key);
+  return { status: "valid", method };
+}
+
+function countedFailure(c: Context<AppEnv>, userKey: string, claim: Claim, reason: string): void {
+  audit("second_factor_failed", { user: userKey, reason, failures: claim.failures }, c);
+  if (claim.failures >= BACK_OFF.lockAfter) {
+    audit("second_factor_locked", { user: userKey, failures: claim.failures, until: new Date(claim.blockedUntil * 1000).toISOString() }, c);
+  }
+}
+
+/**
+ * Whether a code matches the user's second factor: a TOTP code (each usable
+ * once: its time step is recorded with one conditional statement) or a
+ * recovery code (spent with one conditional delete).
+ */
+async function matchCode(c: Context<AppEnv>, record: SecondFactorRecord, input: string): Promise<"totp" | "recovery" | null> {
+  const code = input.trim().replace(/\s/g, "");
+  if (/^\d{6}$/.test(code)) {
+    const key = await totpKey(c, record);
+    const step = key ? matchingStep(key, code) : null;
+    if (step === null) return null;
+    return (await useTimeStep(c.env.DB, record.user_key, step, null)) ? "totp" : null;
+  }
+  if (looksLikeRecoveryCode(code)) {
+    const hashes = await (await secondFactorKeys(c)).hash("recovery", normalizeRecoveryCode(code));
+    return (await useRecoveryCode(c.env.DB, record.user_key, hashes)) ? "recovery" : null;
+  }
+  return null;
+}

@@ -1,0 +1,37 @@
+import type { Config } from "../config/config";
+import { resealLegacyTOTPKeys } from "../second-factor/data-key";
+import { audit } from "../platform/log";
+import { revocationWindow } from "./revocations";
+import { deleteExpiredPendingSignIns } from "../second-factor/store";
+import { deleteSpentSessions } from "./store";
+import { nowSeconds } from "../platform/time";
+
+const BATCH = 500;
+const MAX_BATCHES = 20;
+
+/**
+ * The Cron Trigger's job: delete refresh records once they have been over —
+ * expired, idle or revoked — for longer than the revocation window, so that
+ * "sign out everywhere" and an admin's "end all" still find every session a
+ * cookie or token could name; expired pending sign-ins; and the second
+ * factor's data key after a rotation (src/data-key.ts). In bounded
+ * batches, so one run never holds D1 for long.
+ */
+export async function cleanUp(db: D1Database, config: Config, now = nowSeconds()): Promise<number> {
+  let deleted = 0;
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    const removed = await deleteSpentSessions(db, now - revocationWindow(config), BATCH);
+    deleted += removed;
+    if (removed < BATCH) break;
+  }
+  let pending = 0;
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    const removed = await deleteExpiredPendingSignIns(db, now, BATCH);
+    pending += removed;
+    if (removed < BATCH) break;
+  }
+  // Re-wraps the data key within one run of a rotation (so the old secret can go), and moves older TOTP keys onto it.
+  const totpResealed = await resealLegacyTOTPKeys(db, config.secrets).catch(() => "unavailable");
+  audit("cleanup", { deleted, pendingSignIns: pending, totpResealed });
+  return deleted;
+}

@@ -1,0 +1,43 @@
+import type { SessionDeps } from "./deps";
+import { listUserSessions } from "./store";
+
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+/** Sessions per page of the devices list, the admin's, and `AuthService.sessions`. */
+const PAGE = 50;
+
+/** One of a user's live sessions, as the devices API shows it. */
+export interface DeviceSession {
+  id: string;
+  current: boolean;
+  device: string;
+  country: string | null;
+  createdAt: string;
+  /** When it was created or last renewed: only a renewal moves it. */
+  lastUsedAt: string;
+  /** When it ends at the latest, unless renewed (idle) or ended. */
+  expiresAt: string;
+}
+
+/**
+ * One page of a user's live sessions, newest first, from the `after`
+ * cursor on (`created_at.id` of the previous page's last), with `next`
+ * when there are more. Sessions come and go between pages; none is shown
+ * twice, and none that lived through the paging is missed. An unreadable
+ * cursor starts from the top.
+ */
+export async function listSessions(deps: SessionDeps, userKey: string, options: { after?: string; current?: string } = {}): Promise<{ sessions: DeviceSession[]; next?: string }> {
+  const [, createdAt = 1e15, id = ""] = /^(\d{1,15})\.([\w-]+)$/.exec(options.after ?? "") ?? [];
+  const rows = await listUserSessions(deps.db, userKey, deps.now(), +createdAt, id, PAGE + 1);
+  const last = rows[PAGE - 1];
+  const sessions = rows.slice(0, PAGE).map((row) => ({
+    id: row.id,
+    current: row.id === options.current,
+    device: row.device ?? "Unknown device",
+    country: row.country,
+    createdAt: iso(row.created_at),
+    lastUsedAt: iso(row.last_used_at),
+    expiresAt: iso(row.ends_at),
+  }));
+  return { sessions, next: rows[PAGE] && `${last!.created_at}.${last!.id}` };
+}

@@ -1,0 +1,156 @@
+import type { Profile } from "../signin/profile";
+import type { ProviderTokens } from "../providers/types";
+import { hashSecret, newSecret } from "./refresh-secret";
+import { randomToken } from "../crypto/random";
+import { endSessions } from "./revocations";
+import { seal } from "../crypto/seal";
+import type { SessionDeps } from "./deps";
+import { insertSession, type SessionRecord } from "./store";
+import { userKey } from "./user-key";
+
+/** What the session cookie carries; short names keep the cookie small. */
+export interface SessionClaims {
+  /** Session id. */
+  sid: string;
+  /** User key, `provider:id`. */
+  sub: string;
+  prv: string;
+  usr: Profile;
+  /** The provider's access token and its expiry (epoch seconds), never shown to clients. */
+  pat: string;
+  pax: number | null;
+  rem: boolean;
+  /**
+   * When the session ends at the latest, as of this cookie: the earlier of
+   * its idle and absolute limits (epoch seconds). Neither this cookie nor a
+   * bearer token minted from it outlives it. Absent from cookies sealed
+   * before it existed.
+   */
+  end?: number;
+  /** When the person signed in (epoch seconds), kept across renewals. Absent from older cookies. */
+  ath?: number;
+}
+
+export interface Session {
+  id: string;
+  userKey: string;
+  provider: string;
+  user: Profile;
+  remember: boolean;
+  /** When this session cookie needs renewing (epoch seconds); renewal is automatic. */
+  expiresAt: number;
+  /** When the session itself ends at the latest (epoch seconds); nothing minted from it may outlive this. */
+  endsAt: number;
+  /** When the person last signed in to this session (epoch seconds; 0 when unknown). */
+  signedInAt: number;
+  /** Null when the caller proved itself with a bearer JWT, which never carries the provider token. */
+  providerToken: ProviderToken | null;
+}
+
+export interface ProviderToken {
+  accessToken: string;
+  /** Epoch seconds; null when the token does not expire (GitHub OAuth Apps). */
+  expiresAt: number | null;
+}
+
+export const newSessionId = () => randomToken(16);
+
+export function toSession(claims: SessionClaims, expiresAt: number): Session {
+  return {
+    id: claims.sid,
+    userKey: claims.sub,
+    provider: claims.prv,
+    user: claims.usr,
+    remember: claims.rem,
+    expiresAt,
+    endsAt: claims.end ?? expiresAt,
+    signedInAt: claims.ath ?? 0,
+    providerToken: { accessToken: claims.pat, expiresAt: claims.pax },
+  };
+}
+
+/**
+ * Seals claims into a session token. It is good for ACCESS_TTL, and never
+ * past the session's end (`end`): a renewal just before the absolute limit
+ * must not buy a full ACCESS_TTL beyond it.
+ */
+export async function sealClaims(deps: Pick<SessionDeps, "config" | "keys" | "now">, claims: SessionClaims & { end: number }): Promise<{ token: string; session: Session }> {
+  const now = deps.now();
+  const ttl = Math.max(1, Math.min(deps.config.accessTtl, claims.end - now));
+  return { token: await seal(deps.keys, "session", { ...claims }, ttl), session: toSession(claims, now + ttl) };
+}
+
+/** Cookie lifetime: browser-session cookies, or persistent until the session's end with remember-me. */
+export const cookieMaxAge = (remember: boolean, endsAt: number, now: number) => (remember ? Math.max(0, endsAt - now) : undefined);
+
+/** Live sessions a user may hold: a sign-in beyond it ends their oldest. */
+export const MAX_SESSIONS = 50;
+
+/** What a session is made of when someone has just signed in. */
+export interface NewSession {
+  provider: string;
+  profile: Profile;
+  tokens: ProviderTokens;
+  remember: boolean;
+}
+
+/** A session sealed but not stored yet: the caller checks its cookies fit before `commitSession`. */
+export interface PreparedSession {
+  session: Session;
+  /** The sealed session, for the session cookie. */
+  token: string;
+  /** The refresh secret, for the refresh cookie; only its hash is stored. */
+  secret: string;
+  /** Cookie lifetime (see `cookieMaxAge`). */
+  maxAge: number | undefined;
+  record: Omit<SessionRecord, "previous_secret_hash" | "rotated_at" | "revoked_at">;
+}
+
+/** Seals a new session and its refresh secret; nothing is written yet. */
+export async function prepareSession(deps: SessionDeps, fresh: NewSession, client: { device: string; country: string | null }): Promise<PreparedSession> {
+  const { config, keys } = deps;
+  const now = deps.now();
+  const id = newSessionId();
+  const endsAt = now + (fresh.remember ? config.rememberTtl : config.maxTtl);
+  const idleEndsAt = fresh.remember ? endsAt : Math.min(endsAt, now + config.idleTtl);
+  const claims: SessionClaims & { end: number } = {
+    sid: id,
+    sub: userKey(fresh.provider, fresh.profile.id),
+    prv: fresh.provider,
+    usr: fresh.profile,
+    pat: fresh.tokens.accessToken,
+    pax: fresh.tokens.accessTokenExpiresAt,
+    rem: fresh.remember,
+    end: idleEndsAt,
+    ath: now,
+  };
+  const { token, session } = await sealClaims(deps, claims);
+  const secret = newSecret();
+  const { refreshToken } = fresh.tokens;
+  return {
+    session,
+    token,
+    secret,
+    maxAge: cookieMaxAge(fresh.remember, endsAt, now),
+    record: {
+      id,
+      user_key: claims.sub,
+      provider: fresh.provider,
+      secret_hash: (await hashSecret(keys, secret))[0]!,
+      provider_refresh_token: refreshToken ? await seal(keys, "provider-token", { rt: refreshToken }, endsAt - now) : null,
+      ...client,
+      remember: fresh.remember ? 1 : 0,
+      created_at: now,
+      last_used_at: now,
+      idle_expires_at: idleEndsAt,
+      expires_at: endsAt,
+    },
+  };
+}
+
+/** Stores a prepared session, then ends the user's oldest beyond `MAX_SESSIONS`. */
+export async function commitSession(deps: SessionDeps, prepared: PreparedSession): Promise<void> {
+  const { record } = prepared;
+  await insertSession(deps.db, record);
+  await endSessions(deps, record.user_key, { kind: "session_limit", by: "system", except: record.id, keep: MAX_SESSIONS - 1 });
+}

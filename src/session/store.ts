@@ -1,0 +1,167 @@
+import { run } from "../platform/d1";
+
+/**
+ * The refresh records in D1: one row per session. Every read-modify-write
+ * is a single conditional statement — never read-then-write — so two
+ * requests racing on the same row cannot both win.
+ */
+export interface SessionRecord {
+  id: string;
+  user_key: string;
+  provider: string;
+  secret_hash: string;
+  previous_secret_hash: string | null;
+  /** When the current secret replaced the previous one (epoch seconds). */
+  rotated_at: number | null;
+  /** The provider's refresh token, sealed under the `provider-token` key. */
+  provider_refresh_token: string | null;
+  device: string | null;
+  country: string | null;
+  remember: number;
+  created_at: number;
+  last_used_at: number;
+  idle_expires_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+const placeholders = (count: number, from: number) => Array.from({ length: count }, (_, i) => `?${from + i}`).join(", ");
+
+export function insertSession(db: D1Database, record: Omit<SessionRecord, "previous_secret_hash" | "rotated_at" | "revoked_at">): Promise<unknown> {
+  return run(() =>
+    db
+      .prepare(
+        `INSERT INTO sessions (id, user_key, provider, secret_hash, provider_refresh_token, device, country, remember,
+           created_at, last_used_at, idle_expires_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)`,
+      )
+      .bind(
+        record.id,
+        record.user_key,
+        record.provider,
+        record.secret_hash,
+        record.provider_refresh_token,
+        record.device,
+        record.country,
+        record.remember,
+        record.created_at,
+        record.last_used_at,
+        record.idle_expires_at,
+        record.expires_at,
+      )
+      .run(),
+  );
+}
+
+export type Rotated = Pick<SessionRecord, "user_key" | "provider" | "provider_refresh_token" | "remember" | "idle_expires_at" | "expires_at">;
+
+/**
+ * Replaces the refresh secret if — and only if — `presented` (the hashes of
+ * the secret the client sent, one per configured key) is the current one
+ * and the session is live. Null means nothing changed: the secret was
+ * stale, the session ended, or another request rotated it first.
+ */
+export function rotateSecret(db: D1Database, args: { id: string; presented: string[]; next: string; now: number; idleTtl: number }): Promise<Rotated | null> {
+  const { id, presented, next, now, idleTtl } = args;
+  return run(() =>
+    db
+      .prepare(
+        `UPDATE sessions
+            SET previous_secret_hash = secret_hash, secret_hash = ?1, rotated_at = ?2, last_used_at = ?2,
+                idle_expires_at = CASE WHEN remember = 1 THEN expires_at ELSE min(expires_at, ?2 + ?3) END
+          WHERE id = ?4 AND secret_hash IN (${placeholders(presented.length, 5)})
+            AND revoked_at IS NULL AND ?2 < expires_at AND ?2 < idle_expires_at
+          RETURNING user_key, provider, provider_refresh_token, remember, idle_expires_at, expires_at`,
+      )
+      .bind(next, now, idleTtl, id, ...presented)
+      .first<Rotated>(),
+  );
+}
+
+export function findSession(db: D1Database, id: string): Promise<SessionRecord | null> {
+  return run(() => db.prepare("SELECT * FROM sessions WHERE id = ?1").bind(id).first<SessionRecord>());
+}
+
+/** Stores a renewed provider refresh token, only on the row as this request left it. */
+export function storeProviderRefreshToken(db: D1Database, id: string, secretHash: string, sealed: string): Promise<unknown> {
+  return run(() =>
+    db.prepare("UPDATE sessions SET provider_refresh_token = ?1 WHERE id = ?2 AND secret_hash = ?3").bind(sealed, id, secretHash).run(),
+  );
+}
+
+export type Revoked = Pick<SessionRecord, "id" | "user_key" | "provider" | "provider_refresh_token">;
+const revokedColumns = "id, user_key, provider, provider_refresh_token";
+
+/** Ends one session; with `userKey`, only if it belongs to that user. Null when there was nothing live to end. */
+export function revokeSession(db: D1Database, id: string, now: number, userKey?: string): Promise<Revoked | null> {
+  const owner = userKey === undefined ? "" : " AND user_key = ?3";
+  const statement = db.prepare(
+    `UPDATE sessions SET revoked_at = ?1 WHERE id = ?2${owner} AND revoked_at IS NULL RETURNING ${revokedColumns}`,
+  );
+  return run(() => (userKey === undefined ? statement.bind(now, id) : statement.bind(now, id, userKey)).first<Revoked>());
+}
+
+/**
+ * Which of a user's sessions an "end them" targets: the live ones but
+ * `except` (a session id, or "") and the newest `keep`. Sessions whose last
+ * cookie was issued (created or renewed: `last_used_at`) before `since`
+ * can have no live cookie left.
+ */
+export type Targets = [userKey: string, except: string, now: number, keep: number, since: number];
+
+const targeted = `id IN (SELECT id FROM sessions WHERE user_key = ?1 AND id != ?2 AND revoked_at IS NULL AND ?3 < expires_at AND ?3 < idle_expires_at ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?4)`;
+
+/** Up to `limit` targeted sessions that may still have a live cookie: those need a revocation entry. */
+export async function recentTargets(db: D1Database, targets: Targets, limit: number): Promise<string[]> {
+  const { results } = await run(() => db.prepare(`SELECT id FROM sessions WHERE ${targeted} AND last_used_at >= ?5 LIMIT ?6`).bind(...targets, limit).all<{ id: string }>());
+  return results.map((row) => row.id);
+}
+
+/**
+ * Ends the targeted sessions whose cookies cannot be live any more, and
+ * those of `entered` (already on the revocation list). One renewed since
+ * `recentTargets` looked is left for the next round.
+ */
+export async function revokeTargets(db: D1Database, targets: Targets, entered: string[]): Promise<Revoked[]> {
+  const { results } = await run(() =>
+    db
+      .prepare(`UPDATE sessions SET revoked_at = ?3 WHERE ${targeted} AND (last_used_at < ?5 OR id IN (${placeholders(entered.length, 6)})) RETURNING ${revokedColumns}`)
+      .bind(...targets, ...entered)
+      .all<Revoked>(),
+  );
+  return results;
+}
+
+export type ActiveSession = Pick<SessionRecord, "id" | "device" | "country" | "created_at" | "last_used_at"> & { ends_at: number };
+
+/** Up to `limit` of a user's live sessions, newest first, from after (`created_at`, `id`) on. */
+export async function listUserSessions(db: D1Database, userKey: string, now: number, createdAt: number, id: string, limit: number): Promise<ActiveSession[]> {
+  const { results } = await run(() =>
+    db
+      .prepare(
+        `SELECT id, device, country, created_at, last_used_at, min(idle_expires_at, expires_at) AS ends_at FROM sessions WHERE user_key = ?1 AND revoked_at IS NULL AND ?2 < expires_at AND ?2 < idle_expires_at AND (created_at, id) < (?3, ?4) ORDER BY created_at DESC, id DESC LIMIT ?5`,
+      )
+      .bind(userKey, now, createdAt, id, limit)
+      .all<ActiveSession>(),
+  );
+  return results;
+}
+
+/**
+ * Deletes up to `batch` records that can no longer matter: ended — expired,
+ * idle or revoked — before `before`. Returns how many went.
+ */
+export async function deleteSpentSessions(db: D1Database, before: number, batch: number): Promise<number> {
+  const result = await run(() =>
+    db
+      .prepare(
+        `DELETE FROM sessions WHERE id IN (
+           SELECT id FROM sessions
+            WHERE expires_at <= ?1 OR idle_expires_at <= ?1 OR revoked_at <= ?1
+            LIMIT ?2)`,
+      )
+      .bind(before, batch)
+      .run(),
+  );
+  return result.meta.changes;
+}
