@@ -1,12 +1,12 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
-import { renderSVG } from "uqr";
 import { clearAuthCookie } from "../http/cookies";
 import { getSession, requireSession, startSession } from "../http/current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { readForm } from "../http/forms";
 import { audit } from "../platform/log";
+import { qrSVG } from "../second-factor/qr";
 import { SecondFactorPage } from "../pages/second-factor";
 import { RecoveryCodesPage, SecurityPage, type SecondFactorState } from "../pages/security";
 import { byIP, limit } from "../http/rate-limit";
@@ -72,7 +72,7 @@ async function securityState(c: Context<AppEnv>, session: Session): Promise<Seco
   const key = await totpKey(c, record);
   if (!key) return { state: "off" };
   const uri = totpURI(new URL(c.var.origin).host, session.user.email ?? session.user.login, key);
-  return { state: "pending", uri, secret: readableKey(key), qrSVG: renderSVG(uri, { pixelSize: 4, border: 2 }) };
+  return { state: "pending", uri, secret: readableKey(key), qrSVG: qrSVG(uri) };
 }
 
 async function securityPage(c: Context<AppEnv>, session: Session, error?: string) {
