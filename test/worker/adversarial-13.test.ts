@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AuthService } from "../../src/index";
 import type { Env } from "../../src/env";
-import { browse, call, Jar, PUBLIC, signIn } from "./helpers";
+import { browse, call, PUBLIC, sessionRow, signIn } from "./helpers";
 
 afterEach(() => vi.useRealTimers());
 
@@ -70,5 +70,41 @@ describe("adversarial 13: AuthService.verify reads only the session cookie name 
     const own = await call(`${PUBLIC}/auth/session`, { headers: { Cookie: planted, Accept: "application/json" } }, vars);
     expect(own.status).toBe(401);
     expect(await service(vars, (auth) => auth.verify(planted))).toBeNull();
+  });
+});
+
+describe("adversarial 13: error codes at renewal", () => {
+  // src/providers/http.ts (tokenEndpointError), new with the typed codes:
+  // "The provider refusing the grant itself — a sign-in code, or a refresh
+  // token, expired, spent or revoked — is provider_rejected_grant, and
+  // nothing else is: renewal ends a session on it." README's table: a
+  // provider_error is "the provider answered with an OAuth error of its
+  // own" (502), and "one that is unreachable leaves the old token in place".
+  // But renewProviderToken (src/session/renewal.ts) still ends the session
+  // on provider_error too. Any OAuth error that says nothing about the
+  // user's grant — invalid_client after the operator rotates the client
+  // secret, or temporarily_unavailable / server_error / slow_down — then
+  // signs out (and revokes in D1) every session whose provider token comes
+  // due, although the stored refresh token is still good.
+  const proxy = { UPSTREAM_URL: `${env.STANDIN_URL}/upstream`, PASS_ACCESS_TOKEN: "true" };
+
+  it("an OAuth error from the token endpoint that is not a refused grant (invalid_client) does not end the session", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    let now = Date.now();
+    const advance = (seconds: number) => vi.setSystemTime((now += seconds * 1000));
+    vi.setSystemTime(now);
+    const { jar } = await signIn("vercel", { as: `adv13-outage-${Math.floor(Math.random() * 1e6)}`, vars: proxy });
+    const { sessionId } = await (await browse(jar, "/auth/session", {}, proxy)).json<{ sessionId: string }>();
+    // As in provider-token.test.ts: renew once while the Vercel token is not
+    // due, then let it expire while the session cookie is still good.
+    advance(3000);
+    expect((await browse(jar, "/auth/session", {}, proxy)).status).toBe(200);
+    advance(601);
+    // Vercel answers the refresh grant 401 {"error":"invalid_client"}: our
+    // client credentials, not the user's refresh token.
+    const misconfigured = { ...proxy, VERCEL_CLIENT_SECRET: "rotated-but-not-deployed" };
+    const response = await browse(jar, "/t", { headers: { Accept: "application/json" } }, misconfigured);
+    expect(response.status).toBe(200);
+    expect((await sessionRow(sessionId))!.revoked_at).toBeNull();
   });
 });
