@@ -6,14 +6,14 @@ import { cleanUp } from "./session/cleanup";
 import { loadConfig, type Config } from "./config/config";
 import type { AppEnv, Env } from "./env";
 import { audit } from "./platform/log";
-import { COOKIE_NAMES } from "./http/cookie-names";
+import { cookiePrefix, prefixedCookieName } from "./http/cookie-names";
 import { getKeyring } from "./crypto/keys";
 import { endSession } from "./session/revocations";
 import { checkCredential, identityOf, toCredential, type Identity } from "./session/check";
 import type { SessionDeps } from "./session/deps";
 import { listSessions, type DeviceSession } from "./session/list";
 import { nowSeconds } from "./platform/time";
-import { parseUserKey } from "./session/user-key";
+import { parseUserKey, userKey as makeUserKey } from "./session/user-key";
 import { prefersJSON } from "./http/respond";
 
 const apps = new WeakMap<Config, Hono<AppEnv>>();
@@ -66,11 +66,14 @@ async function serviceDeps(env: Env, ctx: ExecutionContext): Promise<SessionDeps
   };
 }
 
-/** The session cookie in a `Cookie` header, under any of its names: prefixed ones first, as browsers would. */
-function sessionCookieIn(header: string): string | undefined {
-  const cookies = parse(header);
-  const name = COOKIE_NAMES.session;
-  return cookies[`__Host-${name}`] ?? cookies[`__Secure-${name}`] ?? cookies[name];
+/**
+ * The session cookie in a `Cookie` header, under the one name it has on
+ * `origin` (as `cookies.ts` names it): a cookie under another spelling was
+ * not set by us there — a plain one planted over http, a `__Secure-` one
+ * tossed from a sibling subdomain — and is no session.
+ */
+function sessionCookieIn(header: string, origin: string, cookieDomain: string | null): string | undefined {
+  return parse(header)[prefixedCookieName("session", cookiePrefix(origin.startsWith("https:"), cookieDomain))];
 }
 
 /**
@@ -85,8 +88,8 @@ function sessionCookieIn(header: string): string | undefined {
  * ```
  *
  * ```ts
- * const who = await env.AUTH.verify(request.headers.get("Cookie") ?? "");       // or "Bearer …"
- * const me = await env.AUTH.verify(authorization, { origin: "https://auth.example.com" }); // a bearer JWT
+ * const origin = "https://auth.example.com"; // or set AUTH_URL
+ * const who = await env.AUTH.verify(request.headers.get("Cookie") ?? "", { origin }); // or "Bearer …"
  * await env.AUTH.revoke(who.sessionId);
  * const { sessions, next } = await env.AUTH.sessions(`${who.provider}:${who.user.id}`);
  * ```
@@ -98,21 +101,23 @@ function sessionCookieIn(header: string): string | undefined {
 export class AuthService extends WorkerEntrypoint<Env> {
   /**
    * Who a credential belongs to: a `Cookie` header with the session cookie,
-   * or `Bearer <token>` (the sealed session, or a JWT from `/auth/token`,
-   * which is checked against `origin` — the worker's public origin — or
-   * `AUTH_URL`). Null when it proves no live session.
+   * or `Bearer <token>` (the sealed session, or a JWT from `/auth/token`).
+   * `origin` is the worker's public origin (default `AUTH_URL`): it names
+   * the cookie and is the JWT's issuer, so a cookie or a JWT without one is
+   * a TypeError. Null when it proves no live session.
    */
   async verify(credential: string, options: { origin?: string } = {}): Promise<Identity | null> {
     if (typeof credential !== "string" || credential.length > 16_384) return null;
     const deps = await serviceDeps(this.env, this.ctx);
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(credential)?.[1];
-    const token = bearer ?? sessionCookieIn(credential);
-    if (!token) return null;
-    const presented = toCredential(token, bearer ? "bearer" : "cookie");
     const origin = options.origin ?? deps.config.authOrigin;
-    if (presented.kind === "jwt" && !origin) throw new TypeError("verify: a bearer JWT is checked against its issuer; pass { origin } or set AUTH_URL");
-    const session = await checkCredential(deps, presented, origin ?? "");
-    return session && identityOf(session);
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(credential)?.[1];
+    const presented = bearer ? toCredential(bearer, "bearer") : null;
+    // A cookie's name and a JWT's issuer both depend on the origin: never guessed.
+    if (!origin && presented?.kind !== "sealed") throw new TypeError("verify: pass { origin } (the worker's public origin) or set AUTH_URL");
+    const cookie = bearer ? undefined : sessionCookieIn(credential, origin!, deps.config.cookieDomain);
+    const session = presented ?? (cookie ? toCredential(cookie, "cookie") : null);
+    const live = session && (await checkCredential(deps, session, origin ?? ""));
+    return live ? identityOf(live) : null;
   }
 
   /** Ends a session; whether a live one was ended. */
@@ -123,8 +128,9 @@ export class AuthService extends WorkerEntrypoint<Env> {
 
   /** A user's live sessions (`provider:id`), a page at a time: pass the answer's `next` as `after`. */
   async sessions(userKey: string, options: { after?: string } = {}): Promise<{ sessions: DeviceSession[]; next?: string }> {
-    if (typeof userKey !== "string" || !parseUserKey(userKey)) return { sessions: [] };
-    return listSessions(await serviceDeps(this.env, this.ctx), userKey, options);
+    const parsed = typeof userKey === "string" ? parseUserKey(userKey) : null;
+    if (!parsed) return { sessions: [] };
+    return listSessions(await serviceDeps(this.env, this.ctx), makeUserKey(parsed.provider, parsed.id), options);
   }
 }
 

@@ -99,7 +99,7 @@ async function renewProviderToken(deps: SessionDeps, claims: SessionClaims, row:
     deps.audit("provider_refresh", { ...fields, kept });
     return { pat: tokens.accessToken, pax: tokens.accessTokenExpiresAt };
   } catch (error) {
-    const refused = error instanceof AuthError && (error.code === "provider_rejected_grant" || error.code === "provider_error");
+    const refused = error instanceof AuthError && error.code === "provider_rejected_grant";
     deps.audit("provider_refresh_failed", { ...fields, reason: error instanceof AuthError ? error.code : "unknown", refused });
     if (!refused) return null;
     await endSession(deps, claims.sid, { kind: "provider_refresh_failed", by: "system" });
