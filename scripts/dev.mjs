@@ -3,11 +3,14 @@
 // migrations applied and the development sign-in provider on — no
 // Cloudflare account or OAuth app needed. Extra arguments go to
 // `wrangler dev` (e.g. `npm run dev -- --port 9000 --persist-to /tmp/state`).
+// The configuration is checked first, by the worker's own parser: a problem
+// stops here, named by variable, before wrangler starts.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { checkConfig } from "./check-config.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
@@ -34,6 +37,14 @@ if (!existsSync(devVars)) {
 }
 
 const args = process.argv.slice(2);
+
+const { problems, warnings } = await checkConfig(args);
+for (const warning of warnings) console.warn(`warning: ${warning}`);
+if (problems.length > 0) {
+  console.error(`The worker's configuration has ${problems.length === 1 ? "a problem" : `${problems.length} problems`} (wrangler.toml [vars], .dev.vars, --var):`);
+  for (const problem of problems) console.error(`  - ${problem}`);
+  process.exit(1);
+}
 const persist = args.indexOf("--persist-to");
 const persistArgs = persist >= 0 && args[persist + 1] ? ["--persist-to", args[persist + 1]] : [];
 

@@ -14,7 +14,7 @@ import type { SessionDeps } from "./session/deps";
 import { listSessions, type DeviceSession } from "./session/list";
 import { nowSeconds } from "./platform/time";
 import { parseUserKey, userKey as makeUserKey } from "./session/user-key";
-import { prefersJSON } from "./http/respond";
+import { misconfigured } from "./http/respond";
 
 const apps = new WeakMap<Config, Hono<AppEnv>>();
 
@@ -27,23 +27,6 @@ function appFor(config: Config): Hono<AppEnv> {
     apps.set(config, app);
   }
   return app;
-}
-
-/**
- * A broken configuration answers every request with a 500 that names the
- * variable and what is wrong with it — never its value — instead of
- * throwing at startup and crash-looping.
- */
-function misconfigured(request: Request, problems: string[]): Response {
-  audit("config_invalid", { reason: problems.join("; ") });
-  const message = `server misconfigured: ${problems.join("; ")}`;
-  const headers = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
-  if (prefersJSON(request)) return Response.json({ error: "server_misconfigured", message }, { status: 500, headers });
-  const escaped = message.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-  return new Response(`<!DOCTYPE html><html lang="en"><title>Server misconfigured</title><h1>Server misconfigured</h1><p>${escaped}</p></html>`, {
-    status: 500,
-    headers: { ...headers, "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "default-src 'none'" },
-  });
 }
 
 function configOrThrow(env: Env): Config {

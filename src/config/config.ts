@@ -44,9 +44,15 @@ function randomSecret(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** Longest part of an entry repeated in a message: enough to find it, not a dump of the variable. */
+const SHOWN = 50;
+
+/** An entry of a list that is not secret, by its position and its value. */
+const entryOf = (name: string, i: number, entry: string) => `${name} entry ${i + 1} ("${entry.slice(0, SHOWN)}")`;
+
 function origins(vars: VarReader, name: string): Set<string> {
   const result = new Set<string>();
-  for (const entry of vars.list(name)) {
+  for (const [i, entry] of vars.list(name).entries()) {
     let url: URL | null = null;
     try {
       url = new URL(entry);
@@ -54,7 +60,7 @@ function origins(vars: VarReader, name: string): Set<string> {
       // reported below
     }
     if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.pathname !== "/" || url.search || url.username) {
-      vars.problems.push(`${name} must list origins such as https://app.example.com (got an entry that is not one)`);
+      vars.problems.push(`${entryOf(name, i, entry)} is not an origin such as https://app.example.com`);
       continue;
     }
     result.add(url.origin);
@@ -62,17 +68,11 @@ function origins(vars: VarReader, name: string): Set<string> {
   return result;
 }
 
-/** Longest part of an entry repeated in a message: enough to find it, not a dump of the variable. */
-const SHOWN = 50;
-
-/**
- * TRUSTED_PROXIES: CIDRs, not secret, so a problem names the entry by its
- * position and its value.
- */
+/** TRUSTED_PROXIES: CIDRs, not secret, so a problem names the entry by its value. */
 function trustedProxies(vars: VarReader, warnings: string[]): Cidr[] {
   const result: Cidr[] = [];
   vars.list("TRUSTED_PROXIES").forEach((entry, i) => {
-    const named = `TRUSTED_PROXIES entry ${i + 1} ("${entry.slice(0, SHOWN)}")`;
+    const named = entryOf("TRUSTED_PROXIES", i, entry);
     const parsed = parseCidr(entry);
     if (!parsed.ok) {
       vars.problems.push(

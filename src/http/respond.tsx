@@ -5,12 +5,32 @@ import { bearerToken } from "./current-session";
 import { AuthError, NOT_SIGNED_IN } from "../errors";
 import { audit } from "../platform/log";
 import { changesState } from "./origins";
-import { ErrorPage } from "../pages/error";
+import { ErrorPage, MisconfiguredPage } from "../pages/error";
+import { STYLESHEET } from "../pages/style";
 
 /** JSON for API callers (`Accept: application/json`), HTML for browsers. */
 export function prefersJSON(request: Request): boolean {
   const accept = request.headers.get("Accept") ?? "";
   return accept.includes("application/json") && !accept.includes("text/html");
+}
+
+/**
+ * A broken configuration answers every request with a 500 that names each
+ * variable and what is wrong with it — never its value — instead of
+ * throwing at startup and crash-looping. The page's stylesheet is served
+ * wherever it is asked for: nothing else is.
+ */
+export async function misconfigured(request: Request, problems: string[]): Promise<Response> {
+  audit("config_invalid", { reason: problems.join("; ") });
+  const headers = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
+  if (prefersJSON(request)) {
+    return Response.json({ error: "server_misconfigured", message: `server misconfigured: ${problems.join("; ")}` }, { status: 500, headers });
+  }
+  if (new URL(request.url).pathname.endsWith("/style.css")) return new Response(STYLESHEET, { headers: { ...headers, "Content-Type": "text/css; charset=utf-8" } });
+  return new Response(await (<MisconfiguredPage problems={problems} />).toString(), {
+    status: 500,
+    headers: { ...headers, "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "default-src 'none'; style-src 'self'" },
+  });
 }
 
 /** Renders an expected failure; the body never contains more than its code and message. */

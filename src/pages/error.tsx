@@ -30,3 +30,20 @@ export function ErrorPage({ status, message, basePath, signin }: ErrorPageProps)
     </Layout>
   );
 }
+
+/** A broken configuration, for whoever runs the worker: every problem, once. */
+export function MisconfiguredPage({ problems }: { problems: string[] }) {
+  return (
+    // "./style.css": the page may be at any path, and so may the stylesheet while nothing else works.
+    <Layout title="Server misconfigured" basePath=".">
+      <h1>Server misconfigured</h1>
+      <p role="alert">Fix these settings, then restart or redeploy:</p>
+      <ul>
+        {problems.map((problem) => (
+          <li>{problem}</li>
+        ))}
+      </ul>
+      <p class="muted">Error 500</p>
+    </Layout>
+  );
+}

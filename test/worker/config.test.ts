@@ -18,7 +18,8 @@ describe("configuration", () => {
     [{ GITHUB_CLIENT_SECRET: undefined }, "GITHUB_CLIENT_SECRET is required when GITHUB_CLIENT_ID is set"],
     [{ ACCESS_TTL: "15m" }, "ACCESS_TTL must be a whole number"],
     [{ SESSION_IDLE_TTL: "-5" }, "SESSION_IDLE_TTL must be a whole number"],
-    [{ ALLOWED_ORIGINS: "https://ok.example,app.example.com" }, "ALLOWED_ORIGINS must list origins"],
+    [{ ALLOWED_ORIGINS: "https://ok.example,app.example.com" }, 'ALLOWED_ORIGINS entry 2 ("app.example.com") is not an origin such as https://app.example.com'],
+    [{ ALLOWED_ORIGINS: "https://app.example.com/callback" }, 'ALLOWED_ORIGINS entry 1 ("https://app.example.com/callback") is not an origin'],
     [{ AUTH_URL: "https://auth.example.com/base" }, "AUTH_URL must be an origin"],
     [{ DEV_PROVIDER: "maybe" }, "DEV_PROVIDER must be \"true\" or \"false\""],
     [{ COOKIE_DOMAIN: "not a domain" }, "COOKIE_DOMAIN must be a domain name"],
@@ -39,7 +40,39 @@ describe("configuration", () => {
     expect(body.message).toContain(`server misconfigured: ${message}`);
     const page = await call("/auth/signin", {}, vars);
     expect(page.status).toBe(500);
-    expect(await page.text()).toContain(message.replace(/"/g, "&#34;"));
+    expect(await page.text()).toContain(message.replace(/"/g, "&quot;"));
+  });
+
+  it("shows a broken configuration on a page with the normal layout, each problem listed once and misconfiguration said once", async () => {
+    const vars = { AUTH_SECRET: "short", ACCESS_TTL: "15m", ALLOWED_ORIGINS: "app.example.com" };
+    const problems = [
+      "AUTH_SECRET must be at least 32 characters (each, when several are listed)",
+      "ACCESS_TTL must be a whole number ≥ 1",
+      'ALLOWED_ORIGINS entry 1 ("app.example.com") is not an origin such as https://app.example.com',
+    ];
+    const page = await call("/auth/signin", {}, vars);
+    expect(page.status).toBe(500);
+    expect(page.headers.get("Content-Type")).toBe("text/html; charset=utf-8");
+    expect(page.headers.get("Content-Security-Policy")).toBe("default-src 'none'; style-src 'self'");
+    const html = await page.text();
+    expect(html).toMatch(/^<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"\/><meta name="viewport"/);
+    expect(html).toContain('<link rel="stylesheet" href="./style.css"/>');
+    const main = /<main>(.*)<\/main>/s.exec(html)![1]!;
+    expect(main.match(/misconfigured/gi)).toHaveLength(1);
+    expect([...main.matchAll(/<li>(.*?)<\/li>/g)].map((m) => m[1])).toEqual(problems.map((p) => p.replace(/"/g, "&quot;")));
+
+    // The stylesheet it links is served, relative to wherever the page is.
+    for (const path of ["/auth/style.css", "/some/app/style.css"]) {
+      const css = await call(path, {}, vars);
+      expect(css.status).toBe(200);
+      expect(css.headers.get("Content-Type")).toBe("text/css; charset=utf-8");
+      expect(await css.text()).toBe(await (await call("/auth/style.css")).text());
+    }
+
+    // JSON callers get what they always did.
+    const json = await call("/auth/session", { headers: { Accept: "application/json" } }, vars);
+    expect(json.status).toBe(500);
+    expect(await json.json()).toEqual({ error: "server_misconfigured", message: `server misconfigured: ${problems.join("; ")}` });
   });
 
   it("never echoes a secret's value", async () => {
