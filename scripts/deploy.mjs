@@ -5,7 +5,8 @@
 //
 // The first deploy with automatic provisioning (no database_id in
 // wrangler.toml) is the other way round: `wrangler deploy` creates the
-// database, and remote migrations need its id in wrangler.toml.
+// database, and remote migrations need its id in wrangler.toml — which
+// wrangler does not write into a configuration with comments, like ours.
 //
 // `npm run deploy -- --dry-run` builds the bundle and prints its size
 // without touching the network: the migrations step is only named.
@@ -56,7 +57,7 @@ if (args.includes("--dry-run")) {
     console.error(
       [
         "",
-        "Deployed, but the database's id is not in wrangler.toml (wrangler writes it back only when run interactively),",
+        "Deployed, but the database's id is not in wrangler.toml (wrangler writes ids back only to a configuration without comments),",
         "so the migrations cannot run yet and sign-ins will fail. Find the id with `npx wrangler d1 list`,",
         'add database_id = "<id>" under [[d1_databases]] in wrangler.toml, and run `npm run deploy` again.',
       ].join("\n"),
