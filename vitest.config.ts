@@ -23,7 +23,8 @@ export default defineConfig({
             miniflare: {
               compatibilityDate,
               kvNamespaces: ["REVOCATIONS"],
-              d1Databases: ["DB"],
+              // For test/worker/schema.test.ts: EMPTY_DB is never migrated, OLD_DB only partly.
+              d1Databases: ["DB", "EMPTY_DB", "OLD_DB"],
               // Generous for the suite, which signs in hundreds of times from one
               // "IP"; the rate-limit tests swap in LOW_RATE_LIMIT.
               ratelimits: {

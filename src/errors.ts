@@ -54,6 +54,7 @@ export const ERROR_CODES = [
   "upstream_bad_response",
   // Our own storage.
   "session_store_unavailable",
+  "schema_missing",
   "revocation_list_unavailable",
   "data_key_unavailable",
   "internal_error",

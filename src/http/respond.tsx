@@ -4,7 +4,8 @@ import type { AppEnv } from "../env";
 import { bearerToken } from "./current-session";
 import { AuthError, NOT_SIGNED_IN } from "../errors";
 import { audit } from "../platform/log";
-import { changesState } from "./origins";
+import { changesState, isLocalRequest } from "./origins";
+import { schemaMissing } from "../platform/d1";
 import { ErrorPage, MisconfiguredPage } from "../pages/error";
 import { STYLESHEET } from "../pages/style";
 
@@ -36,6 +37,8 @@ export async function misconfigured(request: Request, problems: string[]): Promi
 /** Renders an expected failure; the body never contains more than its code and message. */
 export function errorResponse(c: Context<AppEnv>, error: AuthError): Response | Promise<Response> {
   if (error.code === "unauthenticated") return notSignedIn(c);
+  // The migrations command for the database this request reached: wrangler dev's on localhost.
+  if (error.code === "schema_missing" && isLocalRequest(c)) error = schemaMissing(true);
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
   // RFC 6750 §3.1: a bearer credential that is not enough for this route.
   if (error.code === "insufficient_scope" && bearerToken(c)) challenge(c, "insufficient_scope");

@@ -5,23 +5,33 @@ export interface SignInPageProps {
   basePath: string;
   providers: Provider[];
   redirectTo: string;
+  /** This page on localhost: the way in when no provider answers here. */
+  localURL: string;
 }
 
-export function SignInPage({ basePath, providers, redirectTo }: SignInPageProps) {
+export function SignInPage({ basePath, providers, redirectTo, localURL }: SignInPageProps) {
   return (
     <Layout title="Sign in" basePath={basePath}>
       <h1>Sign in</h1>
-      <form method="get" action={`${basePath}/signin/${providers[0]?.id ?? ""}`}>
-        <input type="hidden" name="redirect_to" value={redirectTo} />
-        {providers.map((provider) => (
-          <button type="submit" class="primary" formaction={`${basePath}/signin/${provider.id}`}>
-            Continue with {provider.name}
-          </button>
-        ))}
-        <label>
-          <input type="checkbox" name="remember" value="1" /> Keep me signed in on this device
-        </label>
-      </form>
+      {providers[0] ? (
+        <form method="get" action={`${basePath}/signin/${providers[0].id}`}>
+          <input type="hidden" name="redirect_to" value={redirectTo} />
+          {providers.map((provider) => (
+            <button type="submit" class="primary" formaction={`${basePath}/signin/${provider.id}`}>
+              Continue with {provider.name}
+            </button>
+          ))}
+          <label>
+            <input type="checkbox" name="remember" value="1" /> Keep me signed in on this device
+          </label>
+        </form>
+      ) : (
+        // Only the development provider is enabled, and it answers localhost alone.
+        <p role="alert">
+          Development sign-in works only on localhost: open <a href={localURL}>{localURL}</a>, or set GITHUB_CLIENT_ID and
+          GITHUB_CLIENT_SECRET (or Vercel's).
+        </p>
+      )}
     </Layout>
   );
 }

@@ -26,6 +26,7 @@ export type AuditEvent =
   | "key_not_found"
   | "config_invalid"
   | "config_warning"
+  | "database_error"
   | "allowlist_login_match"
   | "allowlist_login_ignored"
   | "error";

@@ -17,7 +17,10 @@ export const signinRoutes = new Hono<AppEnv>()
     if (c.req.query("redirect_to") && (await getSession(c))) return c.redirect(redirectTo, 302);
     const local = isLocalRequest(c);
     const providers = [...config.providers.values()].filter((provider) => local || !provider.localOnly);
-    return c.html(<SignInPage basePath={config.basePath} providers={providers} redirectTo={redirectTo} />);
+    // Only the development provider, away from localhost: the same page on localhost is the way in.
+    const here = new URL(c.req.url);
+    here.hostname = "localhost";
+    return c.html(<SignInPage basePath={config.basePath} providers={providers} redirectTo={redirectTo} localURL={here.href} />);
   })
   .get("/signin/:provider", limit("signin", perAddress), async (c) => {
     const provider = requireProvider(c);

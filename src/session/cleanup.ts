@@ -1,6 +1,7 @@
 import type { Config } from "../config/config";
 import { resealLegacyTOTPKeys } from "../second-factor/data-key";
 import { audit } from "../platform/log";
+import { AuthError } from "../errors";
 import { revocationWindow } from "./revocations";
 import { deleteExpiredPendingSignIns } from "../second-factor/store";
 import { deleteSpentSessions } from "./store";
@@ -31,7 +32,7 @@ export async function cleanUp(db: D1Database, config: Config, now = nowSeconds()
     if (removed < BATCH) break;
   }
   // Re-wraps the data key within one run of a rotation (so the old secret can go), and moves older TOTP keys onto it.
-  const totpResealed = await resealLegacyTOTPKeys(db, config.secrets).catch(() => "unavailable");
+  const totpResealed = await resealLegacyTOTPKeys(db, config.secrets).catch((error) => (error instanceof AuthError ? error.code : "unavailable"));
   audit("cleanup", { deleted, pendingSignIns: pending, totpResealed });
   return deleted;
 }

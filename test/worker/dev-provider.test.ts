@@ -29,6 +29,22 @@ describe("the development provider", () => {
     expect(await signin.text()).not.toContain("Development sign-in");
   });
 
+  it("alone, away from localhost, leaves a sign-in page that says why it has no button and where to go", async () => {
+    const onlyDev = { GITHUB_CLIENT_ID: undefined, GITHUB_CLIENT_SECRET: undefined, VERCEL_CLIENT_ID: undefined, VERCEL_CLIENT_SECRET: undefined };
+    const response = await call("http://devbox.lan:8787/auth/signin?redirect_to=%2Fauth", {}, onlyDev);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).not.toContain("<button");
+    expect(html).toContain("Development sign-in works only on localhost");
+    expect(html).not.toContain('name="remember"');
+    expect(html).toContain('<a href="http://localhost:8787/auth/signin?redirect_to=%2Fauth">');
+    expect(html).toContain("GITHUB_CLIENT_ID");
+    // On localhost the same configuration offers its button, and nothing of the above.
+    const local = await (await call("/auth/signin", {}, onlyDev)).text();
+    expect(local).toContain('formaction="/auth/signin/dev"');
+    expect(local).not.toContain("works only on localhost");
+  });
+
   it("is not there at all unless DEV_PROVIDER is true", async () => {
     const response = await call("/auth/signin/dev", {}, { DEV_PROVIDER: "false" });
     expect(response.status).toBe(404);

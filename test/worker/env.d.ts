@@ -5,6 +5,10 @@ declare global {
   namespace Cloudflare {
     interface Env extends Bindings {
       TEST_MIGRATIONS: D1Migration[];
+      /** A D1 database no migration was applied to. */
+      EMPTY_DB: D1Database;
+      /** A D1 database the schema test migrates only partly. */
+      OLD_DB: D1Database;
       /** The GitHub/Vercel/upstream stand-in (test/standin/providers.ts). */
       STANDIN_URL: string;
       /** test/fixtures/caller-worker.js, which calls AuthService over a service binding. */
