@@ -3,9 +3,9 @@ export const STYLESHEET = `
 :root { color-scheme: light dark; --fg: #1b1f24; --bg: #f6f8fa; --card: #fff; --line: #d0d7de; --accent: #0969da; --btn: #0969da; --muted: #57606a; --err: #cf222e; }
 @media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --card: #161b22; --line: #30363d; --accent: #4493f8; --btn: #1f6feb; --muted: #8d96a0; --err: #ff7b72; } }
 * { box-sizing: border-box; }
-body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: var(--bg); color: var(--fg);
+body { margin: 0; padding: 1rem; min-height: 100vh; display: grid; place-items: center; background: var(--bg); color: var(--fg);
   font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; }
-main { width: min(26rem, calc(100% - 2rem)); background: var(--card); border: 1px solid var(--line); border-radius: 12px; padding: clamp(1rem, 6vw, 2rem); }
+main { width: min(26rem, 100%); background: var(--card); border: 1px solid var(--line); border-radius: 12px; padding: clamp(1rem, 6vw, 2rem); }
 a { color: var(--accent); }
 h1 { font-size: 1.4rem; margin: 0 0 1rem; }
 p { margin: 0 0 1rem; }

@@ -135,7 +135,7 @@ function layoutAndBorders() {
   const card = document.querySelector("main")!.getBoundingClientRect();
   const out: string[] = [];
   if (root.scrollWidth > root.clientWidth) out.push(`page ${root.scrollWidth} > ${root.clientWidth}`);
-  for (const element of document.querySelectorAll<HTMLElement>("main *")) {
+  for (const element of Array.from(document.querySelectorAll<HTMLElement>("main *"))) {
     const box = element.getBoundingClientRect();
     if (box.width === 0 || box.height === 0) continue;
     const name = `${element.tagName.toLowerCase()} "${(element.textContent ?? "").trim().slice(0, 30)}"`;
@@ -143,13 +143,14 @@ function layoutAndBorders() {
     if (element.clientWidth > 0 && element.scrollWidth > element.clientWidth + 1) out.push(`${name} cut: ${element.scrollWidth} > ${element.clientWidth}`);
   }
   const luminance = (color: string) => {
-    const [r, g, b] = color.match(/[\d.]+/g)!.slice(0, 3).map((v) => Number(v) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    const [r, g, b] = color.match(/[\d.]+/g)!.map((v) => Number(v) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
   };
-  for (const input of document.querySelectorAll<HTMLElement>("input[type=text]")) {
+  for (const input of Array.from(document.querySelectorAll<HTMLElement>("input[type=text]"))) {
     let around: Element | null = input.parentElement;
     while (around && getComputedStyle(around).backgroundColor === "rgba(0, 0, 0, 0)") around = around.parentElement;
-    const [a, b] = [getComputedStyle(input).borderTopColor, getComputedStyle(around ?? document.body).backgroundColor].map(luminance);
+    const a = luminance(getComputedStyle(input).borderTopColor);
+    const b = luminance(getComputedStyle(around ?? document.body).backgroundColor);
     const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
     if (ratio < 3) out.push(`input#${input.id} border ${ratio.toFixed(2)}:1`);
   }
