@@ -4,7 +4,7 @@ export const STYLESHEET = `
 @media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --card: #161b22; --line: #30363d; --accent: #4493f8; --btn: #1f6feb; --muted: #8d96a0; --err: #ff7b72; } }
 * { box-sizing: border-box; }
 body { margin: 0; padding: 1rem; min-height: 100vh; display: grid; place-items: center; background: var(--bg); color: var(--fg);
-  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; }
+  font: 16px/1.5 system-ui, "Segoe UI", sans-serif; }
 main { width: min(26rem, 100%); background: var(--card); border: 1px solid var(--line); border-radius: 12px; padding: clamp(1rem, 6vw, 2rem); }
 a { color: var(--accent); }
 h1 { font-size: 1.4rem; margin: 0 0 1rem; }
@@ -29,6 +29,7 @@ h1, dd, code { overflow-wrap: anywhere; }
 .badge { color: var(--accent); font-size: .85rem; }
 .actions { display: flex; gap: .75rem; flex-wrap: wrap; }
 main > form + p { margin-top: 1rem; }
+main > :last-child { margin-bottom: 0; }
 .error { color: var(--err); font-weight: 600; }
 .qr { margin: 0 0 1rem; display: flex; justify-content: center; }
 .qr svg { width: 200px; height: 200px; background: #fff; padding: 8px; border-radius: 8px; }
