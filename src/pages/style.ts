@@ -25,6 +25,7 @@ dd { margin: 0; }
 h1, dd, code { overflow-wrap: anywhere; }
 .devices { list-style: none; padding: 0; margin: 0 0 1.25rem; display: grid; gap: .75rem; }
 .devices li { display: flex; flex-wrap: wrap; justify-content: space-between; align-items: center; gap: .75rem; border: 1px solid var(--line); border-radius: 8px; padding: .75rem; }
+.devices div { flex: 1 1 12rem; }
 .devices p { margin: 0; }
 .badge { color: var(--accent); font-size: .85rem; }
 .actions { display: flex; gap: .75rem; flex-wrap: wrap; }
