@@ -1,18 +1,10 @@
+import type { DeviceSession } from "../session/list";
 import { Layout } from "./layout";
-
-export interface DeviceView {
-  id: string;
-  current: boolean;
-  device: string;
-  country: string | null;
-  createdAt: string;
-  lastUsedAt: string;
-}
 
 const when = (iso: string) => iso.slice(0, 16).replace("T", " ") + " UTC";
 
 /** "Your devices": a page of this user's live sessions, each with a way to end it, and a link to the next page. */
-export function DevicesPage({ basePath, sessions, next }: { basePath: string; sessions: DeviceView[]; next?: string }) {
+export function DevicesPage({ basePath, sessions, next }: { basePath: string; sessions: DeviceSession[]; next?: string }) {
   return (
     <Layout title="Your devices" basePath={basePath}>
       <h1>Your devices</h1>
