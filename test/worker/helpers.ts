@@ -1,3 +1,4 @@
+import { afterEach, beforeEach, vi } from "vitest";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { COOKIE_KINDS, prefixedCookieName } from "../../src/http/cookie-names";
@@ -185,4 +186,26 @@ export function countingD1(db: D1Database) {
     });
   const binding = { prepare: (sql: string) => wrap(db.prepare(sql), sql) };
   return { calls, binding };
+}
+
+/**
+ * A fake `Date` for every test of the calling file, starting at the real
+ * time: `clock.advance(seconds)` moves it on, `clock.seconds()` reads it as
+ * the worker does. Timers stay real; mocks are restored after each test.
+ */
+export function fakeClock() {
+  let now = Date.now();
+  beforeEach(() => {
+    now = Date.now();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(now);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+  return {
+    advance: (seconds: number) => vi.setSystemTime((now += seconds * 1000)),
+    seconds: () => Math.floor(now / 1000),
+  };
 }

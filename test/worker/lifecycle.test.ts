@@ -1,27 +1,15 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { getKeyring } from "../../src/crypto/keys";
 import { open } from "../../src/crypto/seal";
 import type { SessionClaims } from "../../src/session/session";
-import { browse, call, countingD1, countingKV, Jar, LOCAL, sessionOf, sessionRow, signIn } from "./helpers";
+import { browse, call, countingD1, countingKV, fakeClock, Jar, LOCAL, sessionOf, sessionRow, signIn } from "./helpers";
 
 const json = { Accept: "application/json" };
 /** A D1 binding whose every statement fails, as during an outage. */
 const failing = () => Promise.reject(new Error("D1 down"));
 const brokenD1 = { prepare: () => ({ bind: () => ({ run: failing, first: failing, all: failing }) }) };
-let now = Date.now();
-
-function advance(seconds: number) {
-  now += seconds * 1000;
-  vi.setSystemTime(now);
-}
-
-beforeEach(() => {
-  now = Date.now();
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(now);
-});
-afterEach(() => vi.useRealTimers());
+const { advance, seconds } = fakeClock();
 
 const setCookies = (response: Response) => response.headers.getSetCookie().map((h) => h.split("=")[0]);
 const refreshValue = (jar: Jar) => jar.get("auth.refresh")!;
@@ -94,7 +82,7 @@ describe("silent renewal", () => {
     const after = (await sessionRow(id))!;
     expect(after.previous_secret_hash).toBe(before.secret_hash);
     expect(after.secret_hash).not.toBe(before.secret_hash);
-    expect(after.last_used_at).toBe(Math.floor(now / 1000));
+    expect(after.last_used_at).toBe(seconds());
     expect((await sessionOf(jar)).status).toBe(200);
   });
 
@@ -330,7 +318,7 @@ describe("devices", () => {
     expect(sessions.find((s) => s.id === phone.id)).toMatchObject({ current: false });
     for (const session of sessions) {
       expect(Object.keys(session).sort()).toEqual(["country", "createdAt", "current", "device", "expiresAt", "id", "lastUsedAt"]);
-      expect(new Date(session.expiresAt as string).getTime()).toBeGreaterThan(now);
+      expect(new Date(session.expiresAt as string).getTime()).toBeGreaterThan(seconds() * 1000);
     }
   });
 
@@ -393,13 +381,13 @@ describe("provider tokens", () => {
     const { jar } = await signIn("vercel", { as: "renewer" });
     const before = await claimsOf(jar);
     const row = (await sessionRow(before.sid))!;
-    expect(before.pax).toBe(Math.floor(now / 1000) + 3600);
+    expect(before.pax).toBe(seconds() + 3600);
     advance(3601);
     expect((await sessionOf(jar)).status).toBe(200);
     const after = await claimsOf(jar);
     expect(after.sid).toBe(before.sid);
     expect(after.pat).not.toBe(before.pat);
-    expect(after.pax).toBe(Math.floor(now / 1000) + 3600);
+    expect(after.pax).toBe(seconds() + 3600);
     expect((await sessionRow(before.sid))!.provider_refresh_token).not.toBe(row.provider_refresh_token);
     expect(log.mock.calls.map(([line]) => JSON.parse(String(line)))).toEqual(
       expect.arrayContaining([expect.objectContaining({ event: "provider_refresh", sessionId: before.sid, provider: "vercel" })]),
@@ -433,7 +421,7 @@ describe("provider tokens", () => {
   it("renews GitHub App tokens and keeps OAuth App tokens as they are", async () => {
     const app = await signIn("github", { as: "appuser", behave: "app_tokens" });
     const appBefore = await claimsOf(app.jar);
-    expect(appBefore.pax).toBe(Math.floor(now / 1000) + 28_800);
+    expect(appBefore.pax).toBe(seconds() + 28_800);
     const oauth = await signIn("github", { as: "oauthuser" });
     const oauthBefore = await claimsOf(oauth.jar);
     expect(oauthBefore.pax).toBeNull();

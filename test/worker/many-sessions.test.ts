@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { getKeyring } from "../../src/crypto/keys";
 import { seal } from "../../src/crypto/seal";
 import { MAX_SESSIONS } from "../../src/session/session";
-import { browse, call, countingKV, Jar, LOCAL, sessionOf, signIn } from "./helpers";
+import { browse, call, countingKV, fakeClock, Jar, LOCAL, sessionOf, signIn } from "./helpers";
 
 // One account with more sessions than anyone should have: the cap, "sign
 // out everywhere" (and an admin's "end all") however many there are, and
@@ -12,20 +12,7 @@ import { browse, call, countingKV, Jar, LOCAL, sessionOf, signIn } from "./helpe
 const json = { Accept: "application/json" };
 const out = { method: "POST", headers: { Origin: LOCAL, ...json } };
 const admin = { ADMIN_USERS: "dev:root" };
-let now = Date.now();
-const seconds = () => Math.floor(now / 1000);
-
-function advance(by: number) {
-  now += by * 1000;
-  vi.setSystemTime(now);
-}
-
-beforeEach(() => {
-  now = Date.now();
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(now);
-});
-afterEach(() => vi.useRealTimers());
+const { advance, seconds } = fakeClock();
 
 async function signedIn(name: string, vars?: Record<string, unknown>) {
   const { jar } = await signIn("dev", { as: name, vars });

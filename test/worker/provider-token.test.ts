@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { getKeyring } from "../../src/crypto/keys";
 import { open } from "../../src/crypto/seal";
 import type { SessionClaims } from "../../src/session/session";
-import { browse, call, countingD1, Jar, sessionRow, signIn } from "./helpers";
+import { browse, call, countingD1, fakeClock, Jar, sessionRow, signIn } from "./helpers";
 
 /**
  * A Vercel access token lives an hour; the session cookie 15 minutes. These
@@ -15,23 +15,8 @@ const db = countingD1(env.DB);
 const proxyVars = { UPSTREAM_URL: `${env.STANDIN_URL}/upstream`, DB: db.binding };
 const withToken = { ...proxyVars, PASS_ACCESS_TOKEN: "true" };
 const json = { Accept: "application/json" };
-let now = Date.now();
 let logins = 0;
-
-function advance(seconds: number) {
-  now += seconds * 1000;
-  vi.setSystemTime(now);
-}
-
-beforeEach(() => {
-  now = Date.now();
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(now);
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+const { advance, seconds } = fakeClock();
 
 async function claimsOf(cookie: string): Promise<SessionClaims & { exp?: number }> {
   const opened = await open<SessionClaims>(await getKeyring([env.AUTH_SECRET]), "session", cookie);
@@ -58,8 +43,8 @@ async function staleToken() {
   expect(setCookies(await browse(jar, "/auth/session", {}, withToken))).toEqual(["auth.refresh", "auth.session"]);
   advance(601);
   const claims = await claimsOf(jar.get("auth.session")!);
-  expect(claims.pax).toBeLessThan(Math.floor(now / 1000));
-  expect(claims.exp! - Math.floor(now / 1000)).toBeGreaterThan(180);
+  expect(claims.pax).toBeLessThan(seconds());
+  expect(claims.exp! - seconds()).toBeGreaterThan(180);
   expect(await refreshes(login)).toEqual({ granted: 0, refused: 0 });
   db.calls.statements = 0;
   return { login, jar, claims };
@@ -75,7 +60,7 @@ describe("an expired provider token, while the session cookie is still good", ()
     const renewed = await claimsOf(jar.get("auth.session")!);
     expect(renewed.sid).toBe(claims.sid);
     expect(renewed.pat).not.toBe(claims.pat);
-    expect(renewed.pax).toBe(Math.floor(now / 1000) + 3600);
+    expect(renewed.pax).toBe(seconds() + 3600);
     expect(await forwarded(response)).toBe(renewed.pat);
     expect(await refreshes(login)).toEqual({ granted: 1, refused: 0 });
     expect(events(log)).toEqual(expect.arrayContaining([expect.objectContaining({ event: "provider_refresh", sessionId: claims.sid, provider: "vercel" })]));

@@ -1,22 +1,12 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { browse, call, Jar, sessionRow, signIn } from "./helpers";
+import { describe, expect, it, vi } from "vitest";
+import { browse, call, fakeClock, Jar, sessionRow, signIn } from "./helpers";
 
 /**
  * Adversarial review of issue 12's changes. Each test asserts the secure (or
  * documented) behaviour and fails while the weakness exists.
  */
-let now = Date.now();
-const advance = (seconds: number) => vi.setSystemTime((now += seconds * 1000));
-beforeEach(() => {
-  now = Date.now();
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(now);
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+const { advance } = fakeClock();
 
 const json = { Accept: "application/json" };
 const copy = (jar: Jar) => {
