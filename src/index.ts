@@ -14,6 +14,7 @@ import type { SessionDeps } from "./session/deps";
 import { listSessions, type DeviceSession } from "./session/list";
 import { nowSeconds } from "./platform/time";
 import { parseUserKey, userKey as makeUserKey } from "./session/user-key";
+import { parseBearer } from "./http/current-session";
 import { misconfigured } from "./http/respond";
 
 const apps = new WeakMap<Config, Hono<AppEnv>>();
@@ -93,7 +94,7 @@ export class AuthService extends WorkerEntrypoint<Env> {
     if (typeof credential !== "string" || credential.length > 16_384) return null;
     const deps = await serviceDeps(this.env, this.ctx);
     const origin = options.origin ?? deps.config.authOrigin;
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(credential)?.[1];
+    const bearer = parseBearer(credential);
     const presented = bearer ? toCredential(bearer, "bearer") : null;
     // A cookie's name and a JWT's issuer both depend on the origin: never guessed.
     if (!origin && presented?.kind !== "sealed") throw new TypeError("verify: pass { origin } (the worker's public origin) or set AUTH_URL");

@@ -30,8 +30,11 @@ export const depsOf = (c: Context<AppEnv>): SessionDeps => ({
   waitUntil: (work) => c.executionCtx.waitUntil(work),
 });
 
-/** The `Authorization: Bearer` token, whoever issued it. */
-export const bearerToken = (c: Context<AppEnv>) => /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "")?.[1];
+/** The token of an `Authorization: Bearer …` value, whoever issued it. */
+export const parseBearer = (authorization: string) => /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+
+/** The request's `Authorization: Bearer` token, whoever issued it. */
+export const bearerToken = (c: Context<AppEnv>) => parseBearer(c.req.header("Authorization") ?? "");
 
 /**
  * What the request presents: a bearer token of ours first, else the

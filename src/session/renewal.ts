@@ -9,7 +9,7 @@ import { endSession } from "./revocations";
 import { open, seal } from "../crypto/seal";
 import { cookieMaxAge, sealClaims, toSession, type ProviderToken, type Session, type SessionClaims } from "./session";
 import type { SessionDeps } from "./deps";
-import { findSession, rotateSecret, storeProviderRefreshToken, type Rotated } from "./store";
+import { findSession, isLive, rotateSecret, storeProviderRefreshToken, type Rotated } from "./store";
 import { nowSeconds } from "../platform/time";
 
 /**
@@ -28,7 +28,7 @@ export const GRACE_SECONDS = 30;
  */
 export async function holdsRefreshSecret(db: D1Database, keys: Keyring, refresh: RefreshCookie, now = nowSeconds()): Promise<boolean | null> {
   const record = await findSession(db, refresh.sid);
-  if (!record || record.revoked_at !== null || now >= record.expires_at || now >= record.idle_expires_at) return null;
+  if (!isLive(record, now)) return null;
   const presented = await hashSecret(keys, refresh.secret);
   if (presented.includes(record.secret_hash)) return true;
   return record.previous_secret_hash !== null && presented.includes(record.previous_secret_hash) && record.rotated_at !== null && now - record.rotated_at <= GRACE_SECONDS;
@@ -198,7 +198,7 @@ async function isAncestor(keys: Keyring, sid: string, secret: string, known: (st
 async function afterLostRotation(deps: SessionDeps, claims: SessionClaims & { exp?: number }, refresh: RefreshCookie, presented: string[], now: number): Promise<Renewal> {
   const { keys } = deps;
   const record = await findSession(deps.db, claims.sid);
-  if (!record || record.revoked_at !== null || now >= record.expires_at || now >= record.idle_expires_at) return ENDED;
+  if (!isLive(record, now)) return ENDED;
   const previous = record.previous_secret_hash !== null && presented.includes(record.previous_secret_hash);
   if (previous && record.rotated_at !== null && now - record.rotated_at <= GRACE_SECONDS) {
     // Another request rotated moments ago: a tab that won the race, or this

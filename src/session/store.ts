@@ -78,6 +78,10 @@ export function rotateSecret(db: D1Database, args: { id: string; presented: stri
   );
 }
 
+/** Whether a record's session is still live at `now`: not ended, neither idle nor past its absolute end. */
+export const isLive = (record: SessionRecord | null, now: number): record is SessionRecord =>
+  record !== null && record.revoked_at === null && now < record.expires_at && now < record.idle_expires_at;
+
 export function findSession(db: D1Database, id: string): Promise<SessionRecord | null> {
   return run(() => db.prepare("SELECT * FROM sessions WHERE id = ?1").bind(id).first<SessionRecord>());
 }

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, vi } from "vitest";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { getKeyring } from "../../src/crypto/keys";
+import { open } from "../../src/crypto/seal";
 import { COOKIE_KINDS, prefixedCookieName } from "../../src/http/cookie-names";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
@@ -208,4 +210,19 @@ export function fakeClock() {
     advance: (seconds: number) => vi.setSystemTime((now += seconds * 1000)),
     seconds: () => Math.floor(now / 1000),
   };
+}
+
+/**
+ * Revokes, at the Vercel stand-in, the refresh token stored for a session,
+ * as a user revoking the app would: the session's next refresh is refused.
+ */
+export async function revokeStoredVercelRefreshToken(sessionId: string): Promise<void> {
+  const sealed = (await sessionRow(sessionId))!.provider_refresh_token as string;
+  const stored = await open<{ rt: string }>(await getKeyring([env.AUTH_SECRET]), "provider-token", sealed);
+  if (stored.status === "invalid") throw new Error("unreadable refresh token");
+  await fetch(`${env.VERCEL_API_URL}/login/oauth/token/revoke`, {
+    method: "POST",
+    headers: { Authorization: `Basic ${btoa("vc-client:vc-secret")}`, "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ token: stored.claims.rt }),
+  });
 }

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { getKeyring } from "../../src/crypto/keys";
 import { open } from "../../src/crypto/seal";
 import type { SessionClaims } from "../../src/session/session";
-import { browse, call, countingD1, countingKV, fakeClock, Jar, LOCAL, sessionOf, sessionRow, signIn } from "./helpers";
+import { browse, call, countingD1, countingKV, fakeClock, Jar, LOCAL, revokeStoredVercelRefreshToken, sessionOf, sessionRow, signIn } from "./helpers";
 
 const json = { Accept: "application/json" };
 /** A D1 binding whose every statement fails, as during an outage. */
@@ -401,14 +401,7 @@ describe("provider tokens", () => {
     const log = vi.spyOn(console, "log");
     const { jar } = await signIn("vercel", { as: "refused" });
     const { sid } = await claimsOf(jar);
-    const sealed = (await sessionRow(sid))!.provider_refresh_token as string;
-    const stored = await open<{ rt: string }>(await getKeyring([env.AUTH_SECRET]), "provider-token", sealed);
-    if (stored.status === "invalid") throw new Error("unreadable refresh token");
-    await fetch(`${env.VERCEL_API_URL}/login/oauth/token/revoke`, {
-      method: "POST",
-      headers: { Authorization: `Basic ${btoa("vc-client:vc-secret")}`, "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ token: stored.claims.rt }),
-    });
+    await revokeStoredVercelRefreshToken(sid);
     advance(3601);
     const response = await browse(jar, "/auth/session");
     expect(response.status).toBe(401);

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { getKeyring } from "../../src/crypto/keys";
 import { open } from "../../src/crypto/seal";
 import type { SessionClaims } from "../../src/session/session";
-import { browse, call, countingD1, fakeClock, Jar, sessionRow, signIn } from "./helpers";
+import { browse, call, countingD1, fakeClock, Jar, revokeStoredVercelRefreshToken, sessionRow, signIn } from "./helpers";
 
 /**
  * A Vercel access token lives an hour; the session cookie 15 minutes. These
@@ -137,14 +137,7 @@ describe("an expired provider token, while the session cookie is still good", ()
 
   it("ends the session when Vercel refuses the refresh: the proxy answers as signed out", async () => {
     const { jar, claims } = await staleToken();
-    const sealed = (await sessionRow(claims.sid))!.provider_refresh_token as string;
-    const stored = await open<{ rt: string }>(await getKeyring([env.AUTH_SECRET]), "provider-token", sealed);
-    if (stored.status === "invalid") throw new Error("unreadable refresh token");
-    await fetch(`${env.VERCEL_API_URL}/login/oauth/token/revoke`, {
-      method: "POST",
-      headers: { Authorization: `Basic ${btoa("vc-client:vc-secret")}`, "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ token: stored.claims.rt }),
-    });
+    await revokeStoredVercelRefreshToken(claims.sid);
     const response = await browse(jar, "/t", { headers: json }, withToken);
     expect(response.status).toBe(401);
     expect(jar.get("auth.session")).toBeUndefined();
