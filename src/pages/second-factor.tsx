@@ -52,7 +52,7 @@ export function SecondFactorPage({ basePath, error, left }: SecondFactorPageProp
         </button>
       </form>
       <p>
-        <a href={`${basePath}/2fa/cancel`}>Cancel</a>
+        <a href={`${basePath}/2fa?cancel`}>Cancel</a>
       </p>
     </Layout>
   );

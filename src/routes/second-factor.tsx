@@ -134,9 +134,11 @@ const userAttempts = limit("second_factor", async (c) => [byIP(c), `user:${(awai
 
 export const secondFactorRoutes = new Hono<AppEnv>()
   // Between the provider and the session: the code, then the session.
+  // `?cancel`: back to sign in, this pending sign-in dropped.
   .get("/2fa", async (c) => {
-    if (!(await readPendingSignIn(c))) return c.redirect(`${c.var.config.basePath}/signin`, 302);
-    return c.html(<SecondFactorPage basePath={c.var.config.basePath} />);
+    if (c.req.query("cancel") !== undefined) clearAuthCookie(c, "verify");
+    else if (await readPendingSignIn(c)) return c.html(<SecondFactorPage basePath={c.var.config.basePath} />);
+    return c.redirect(`${c.var.config.basePath}/signin`, 302);
   })
   .post("/2fa/verify", signInAttempts, async (c) => {
     const pending = await requirePendingSignIn(c);
@@ -152,11 +154,6 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     const redirectTo = await completeSecondFactor(c, pending, checked, rememberThisDevice === "1");
     if (prefersJSON(c.req.raw)) return c.json({ signedIn: true, redirectTo });
     return c.redirect(redirectTo, 303);
-  })
-  // Back to sign in, this pending sign-in dropped.
-  .get("/2fa/cancel", (c) => {
-    clearAuthCookie(c, "verify");
-    return c.redirect(`${c.var.config.basePath}/signin`, 302);
   })
   // Enrollment, for someone signed in.
   .get("/security", async (c) => {

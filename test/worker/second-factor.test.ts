@@ -319,9 +319,9 @@ describe("signing in with a second factor", () => {
     await enrolled("Canceller");
     const jar = await pending("Canceller");
     const prompt = await (await browse(jar, "/auth/2fa")).text();
-    expect(prompt).toContain('<a href="/auth/2fa/cancel">Cancel</a>');
+    expect(prompt).toContain('<a href="/auth/2fa?cancel">Cancel</a>');
     expect(prompt).not.toContain("aria-invalid");
-    const cancelled = await browse(jar, "/auth/2fa/cancel");
+    const cancelled = await browse(jar, "/auth/2fa?cancel");
     expect(cancelled.headers.get("Location")).toBe("/auth/signin");
     expect(jar.get("auth.verify")).toBeUndefined();
   });
