@@ -88,10 +88,10 @@ export function buildApp(config: Config): Hono<AppEnv> {
   auth.use(limit("general", (c) => (changesState(c.req.method) ? perAddress(c) : [])));
   // Routes that act (security settings, sessions, tokens, administration):
   // the browser's cookie session only, never a bearer credential.
-  for (const path of ["/security", "/2fa/setup", "/2fa/enable", "/2fa/disable", "/signout", "/sessions", "/sessions/*", "/token", "/admin/*"]) {
+  for (const path of ["/security", "/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes", "/signout", "/sessions", "/sessions/*", "/token", "/admin/*"]) {
     auth.use(path, browserSessionOnly);
   }
-  for (const path of ["/2fa/setup", "/2fa/enable", "/2fa/disable"]) auth.use(path, recentSignInOnly);
+  for (const path of ["/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes"]) auth.use(path, recentSignInOnly);
   for (const routes of [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, secondFactorRoutes, devRoutes]) {
     auth.route("/", routes);
   }

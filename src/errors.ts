@@ -43,6 +43,7 @@ export const ERROR_CODES = [
   "provider_timeout",
   // The second factor.
   "invalid_code",
+  "code_used",
   "second_factor_locked",
   "pending_signin_missing",
   "pending_signin_void",

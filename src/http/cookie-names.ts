@@ -4,7 +4,7 @@
  * proxy recipes' tests can ask which names a browser sees on https.
  */
 
-export type CookieKind = "session" | "refresh" | "flow" | "verify" | "device";
+export type CookieKind = "session" | "refresh" | "flow" | "verify" | "device" | "codes";
 
 /** Every cookie the worker writes, by kind, and its name before any prefix. */
 export const COOKIE_NAMES: Readonly<Record<CookieKind, string>> = {
@@ -14,6 +14,8 @@ export const COOKIE_NAMES: Readonly<Record<CookieKind, string>> = {
   verify: "auth.verify",
   /** "Remember this device" for the second factor. */
   device: "auth.device",
+  /** New recovery codes, sealed, on their way to the one page that shows them. */
+  codes: "auth.codes",
 };
 
 /**

@@ -13,7 +13,7 @@ export interface ErrorPageProps {
 }
 
 export function ErrorPage({ status, message, basePath, signin }: ErrorPageProps) {
-  const title = signin ? "Sign in required" : status === 403 ? "Not allowed" : status < 500 ? "Sign-in problem" : "Something went wrong";
+  const title = signin ? "Sign in required" : status === 403 ? "Not allowed" : status === 404 ? "Not found" : status < 500 ? "Sign-in problem" : "Something went wrong";
   const button = signin ?? (basePath !== undefined && `${basePath}/signin`);
   return (
     <Layout title={title} basePath={basePath} refreshTo={signin}>

@@ -1,24 +1,49 @@
+import type { Child } from "hono/jsx";
 import { Layout } from "./layout";
+
+/** A form's error, which its code input points at (`aria-describedby`). */
+export const FormError = ({ error, children }: { error?: string; children?: Child }) =>
+  error && (
+    <p role="alert" class="error" id="error">
+      {error}
+      {children}
+    </p>
+  );
+
+/** The code input of a second-factor form, marked invalid while there is an error. */
+export const CodeInput = ({ label, error, ...attributes }: { label: string; error?: string } & Record<string, unknown>) => (
+  <>
+    <label for="code">{label}</label>
+    <input
+      type="text"
+      id="code"
+      name="code"
+      autocomplete="one-time-code"
+      required
+      maxlength={20}
+      aria-invalid={error && "true"}
+      aria-describedby={error && "error"}
+      {...attributes}
+    />
+  </>
+);
 
 export interface SecondFactorPageProps {
   basePath: string;
   error?: string;
+  /** Attempts this pending sign-in still has, after a wrong code. */
+  left?: number;
 }
 
 /** Asked between the provider and the session when a second factor is on. */
-export function SecondFactorPage({ basePath, error }: SecondFactorPageProps) {
+export function SecondFactorPage({ basePath, error, left }: SecondFactorPageProps) {
   return (
     <Layout title="Two-step verification" basePath={basePath}>
       <h1>Two-step verification</h1>
       <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <FormError error={error}>{left !== undefined && ` Attempts left: ${left}.`}</FormError>
       <form method="post" action={`${basePath}/2fa/verify`}>
-        <label for="code">Code</label>
-        <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength={20} autofocus />
+        <CodeInput label="Code" error={error} inputmode="numeric" autofocus />
         <label>
           <input type="checkbox" name="remember_device" value="1" /> Remember this device for 30 days
         </label>
@@ -26,6 +51,9 @@ export function SecondFactorPage({ basePath, error }: SecondFactorPageProps) {
           Verify
         </button>
       </form>
+      <p>
+        <a href={`${basePath}/2fa?cancel`}>Cancel</a>
+      </p>
     </Layout>
   );
 }

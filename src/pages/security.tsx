@@ -1,5 +1,6 @@
 import { raw } from "hono/html";
 import { Layout } from "./layout";
+import { CodeInput, FormError } from "./second-factor";
 
 export type SecondFactorState =
   | { state: "off" }
@@ -17,11 +18,7 @@ export function SecurityPage({ basePath, factor, error }: SecurityPageProps) {
   return (
     <Layout title="Security" basePath={basePath}>
       <h1>Two-step verification</h1>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       {factor.state === "off" && (
         <>
           <p>Off. With it on, signing in also asks for a code from an authenticator app.</p>
@@ -34,7 +31,7 @@ export function SecurityPage({ basePath, factor, error }: SecurityPageProps) {
       )}
       {factor.state === "pending" && (
         <>
-          <p>Scan this with your authenticator app, or type the key in, then enter the code it shows.</p>
+          <p>Scan this with your authenticator app, or type in the key, then enter its code.</p>
           <figure class="qr" aria-label="QR code of the authenticator key">
             {raw(factor.qrSVG)}
           </figure>
@@ -42,8 +39,7 @@ export function SecurityPage({ basePath, factor, error }: SecurityPageProps) {
             Key: <code data-testid="totp-secret">{factor.secret}</code>
           </p>
           <form method="post" action={`${basePath}/2fa/enable`}>
-            <label for="code">Code from the app</label>
-            <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength={6} />
+            <CodeInput label="Code from the app" error={error} inputmode="numeric" maxlength={6} />
             <button type="submit" class="primary">
               Turn on
             </button>
@@ -57,14 +53,13 @@ export function SecurityPage({ basePath, factor, error }: SecurityPageProps) {
           </p>
           {factor.failedAttempts > 0 && (
             <p role="status" class="error">
-              {factor.failedAttempts} failed {factor.failedAttempts === 1 ? "attempt" : "attempts"} since your last sign-in. If they were not yours,
-              someone else can get past your provider's sign-in: secure that account.
+              {factor.failedAttempts} failed {factor.failedAttempts === 1 ? "attempt" : "attempts"} since your last sign-in. Not yours? Then someone has your
+              provider sign-in: secure it.
             </p>
           )}
           <form method="post" action={`${basePath}/2fa/disable`}>
-            <label for="code">A code from the app, or a recovery code</label>
-            <input type="text" id="code" name="code" autocomplete="one-time-code" required maxlength={20} />
-            <button type="submit">Turn off</button>
+            <CodeInput label="A code from the app, or a recovery code" error={error} />
+            <button type="submit">Turn off</button> <button formaction={`${basePath}/2fa/codes`}>New recovery codes</button>
           </form>
         </>
       )}
@@ -75,20 +70,20 @@ export function SecurityPage({ basePath, factor, error }: SecurityPageProps) {
   );
 }
 
-/** Shown once, right after the second factor is turned on. */
+/** Shown once, right after the codes are made: to copy from the box, or to download. */
 export function RecoveryCodesPage({ basePath, codes }: { basePath: string; codes: string[] }) {
+  const text = codes.join("\n");
   return (
     <Layout title="Recovery codes" basePath={basePath}>
       <h1>Save your recovery codes</h1>
       <p>Each works once, in place of a code from your app. They are shown only now.</p>
-      <ul class="codes" data-testid="recovery-codes">
-        {codes.map((code) => (
-          <li>
-            <code>{code}</code>
-          </li>
-        ))}
-      </ul>
+      <textarea class="codes" aria-label="Recovery codes" data-testid="recovery-codes" readonly rows={codes.length}>
+        {text}
+      </textarea>
       <p>
+        <a class="button" href={`data:text/plain,${encodeURIComponent(text)}`} download="recovery-codes.txt">
+          Download
+        </a>{" "}
         <a class="button" href={`${basePath}/security`}>
           Done
         </a>

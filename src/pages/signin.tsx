@@ -7,12 +7,15 @@ export interface SignInPageProps {
   redirectTo: string;
   /** This page on localhost: the way in when no provider answers here. */
   localURL: string;
+  /** Just signed out: say so. */
+  out?: boolean;
 }
 
-export function SignInPage({ basePath, providers, redirectTo, localURL }: SignInPageProps) {
+export function SignInPage({ basePath, providers, redirectTo, localURL, out }: SignInPageProps) {
   return (
     <Layout title="Sign in" basePath={basePath}>
       <h1>Sign in</h1>
+      {out && <p role="status">You are signed out.</p>}
       {providers[0] ? (
         <form method="get" action={`${basePath}/signin/${providers[0].id}`}>
           <input type="hidden" name="redirect_to" value={redirectTo} />

@@ -18,6 +18,7 @@ export type AuditEvent =
   | "rate_limit_unavailable"
   | "second_factor_enrolled"
   | "second_factor_enabled"
+  | "recovery_codes_renewed"
   | "second_factor_disabled"
   | "second_factor_success"
   | "second_factor_failed"

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
-import { clearAuthCookie } from "../http/cookies";
+import { clearAuthCookie, readAuthCookie, setAuthCookie } from "../http/cookies";
+import { open, seal } from "../crypto/seal";
 import { getSession, requireSession, startSession } from "../http/current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
@@ -13,7 +14,7 @@ import { byIP, limit } from "../http/rate-limit";
 import { endUserSessions } from "../http/end-sessions";
 import { notSignedIn, prefersJSON } from "../http/respond";
 import {
-  checkCodeToDisable,
+  checkCodeToChange,
   checkSignInCode,
   enabledSecondFactor,
   failedAttemptsSinceSignIn,
@@ -39,7 +40,8 @@ import { completeSecondFactor } from "../signin/completion";
 import { nowSeconds } from "../platform/time";
 import { matchingStep, newRecoveryCodes, newTOTPKey, normalizeRecoveryCode, readableKey, totpURI } from "../second-factor/totp";
 
-const invalidCode = new AuthError(400, "invalid_code", "That code is not right (or was already used). Please try again.");
+const invalidCode = new AuthError(400, "invalid_code", "That code is not right. Please try again.");
+const usedCode = new AuthError(400, "code_used", "That code was already used — wait for the next one.");
 
 const wait = (seconds: number) => (seconds < 120 ? `${seconds} second${seconds === 1 ? "" : "s"}` : `${Math.ceil(seconds / 60)} minutes`);
 
@@ -48,7 +50,8 @@ const locked = (retryAfter: number) =>
     "Retry-After": String(retryAfter),
   });
 
-const refusal = (checked: Exclude<CodeCheck, { status: "valid" }>) => (checked.status === "blocked" ? locked(checked.retryAfter) : invalidCode);
+const refusal = (checked: Exclude<CodeCheck, { status: "valid" }>) =>
+  checked.status === "blocked" ? locked(checked.retryAfter) : checked.used ? usedCode : invalidCode;
 
 /** A refused code: the page again with the message for browsers, the error as JSON for JSON callers. */
 function refuse(c: Context<AppEnv>, error: AuthError, page: (message: string) => Promise<Response> | Response) {
@@ -75,6 +78,37 @@ async function securityState(c: Context<AppEnv>, session: Session): Promise<Seco
   return { state: "pending", uri, secret: readableKey(key), qrSVG: qrSVG(uri) };
 }
 
+/** How long new recovery codes wait, sealed in their cookie, for the page that shows them. */
+const CODES_TTL = 300;
+
+/**
+ * Ten new recovery codes in place of any old ones. JSON callers get them in
+ * the answer; a browser is sent to the Security page, which shows them once
+ * (a reload must not post again), carried there sealed in a cookie: only
+ * their hashes are ever stored.
+ */
+async function newCodes(c: Context<AppEnv>, session: Session, answer: object) {
+  const codes = newRecoveryCodes();
+  const keys = await secondFactorKeys(c);
+  const hashes = await Promise.all(codes.map(async (code) => (await keys.hash("recovery", normalizeRecoveryCode(code)))[0]!));
+  await storeRecoveryCodes(c.env.DB, session.userKey, hashes);
+  if (prefersJSON(c.req.raw)) return c.json({ ...answer, recoveryCodes: codes });
+  setAuthCookie(c, "codes", await seal(c.var.keys, "codes", { sub: session.userKey, c: codes }, CODES_TTL), CODES_TTL);
+  return c.redirect(`${c.var.config.basePath}/security`, 303);
+}
+
+/** A route that changes an enabled second factor: it goes ahead only for a current code. */
+const withCode =
+  (purpose: "disable" | "renew", then: (c: Context<AppEnv>, session: Session) => Response | Promise<Response>) => async (c: Context<AppEnv>) => {
+    const session = await requireSession(c);
+    const { code = "" } = await readForm(c);
+    const record = await enabledSecondFactor(c, session.userKey);
+    if (!record) throw new AuthError(409, "second_factor_off", "Two-step verification is not on.");
+    const checked = await checkCodeToChange(c, record, code, purpose);
+    if (checked.status !== "valid") return refuse(c, refusal(checked), (message) => securityPage(c, session, message));
+    return then(c, session);
+  };
+
 async function securityPage(c: Context<AppEnv>, session: Session, error?: string) {
   return c.html(<SecurityPage basePath={c.var.config.basePath} factor={await securityState(c, session)} error={error} />);
 }
@@ -100,9 +134,11 @@ const userAttempts = limit("second_factor", async (c) => [byIP(c), `user:${(awai
 
 export const secondFactorRoutes = new Hono<AppEnv>()
   // Between the provider and the session: the code, then the session.
+  // `?cancel`: back to sign in, this pending sign-in dropped.
   .get("/2fa", async (c) => {
-    if (!(await readPendingSignIn(c))) return c.redirect(`${c.var.config.basePath}/signin`, 302);
-    return c.html(<SecondFactorPage basePath={c.var.config.basePath} />);
+    if (c.req.query("cancel") !== undefined) clearAuthCookie(c, "verify");
+    else if (await readPendingSignIn(c)) return c.html(<SecondFactorPage basePath={c.var.config.basePath} />);
+    return c.redirect(`${c.var.config.basePath}/signin`, 302);
   })
   .post("/2fa/verify", signInAttempts, async (c) => {
     const pending = await requirePendingSignIn(c);
@@ -113,7 +149,7 @@ export const secondFactorRoutes = new Hono<AppEnv>()
       throw new AuthError(400, "pending_signin_void", "Too many attempts. Please sign in again.");
     }
     if (checked.status !== "valid") {
-      return refuse(c, refusal(checked), (message) => c.html(<SecondFactorPage basePath={c.var.config.basePath} error={message} />));
+      return refuse(c, refusal(checked), (message) => c.html(<SecondFactorPage basePath={c.var.config.basePath} error={message} left={checked.left} />));
     }
     const redirectTo = await completeSecondFactor(c, pending, checked, rememberThisDevice === "1");
     if (prefersJSON(c.req.raw)) return c.json({ signedIn: true, redirectTo });
@@ -130,13 +166,20 @@ export const secondFactorRoutes = new Hono<AppEnv>()
         ...(factor.state === "on" && { recoveryCodesLeft: factor.recoveryCodesLeft, failedAttempts: factor.failedAttempts }),
       });
     }
+    // Recovery codes just made: shown this once, their cookie gone with it.
+    const token = readAuthCookie(c, "codes");
+    const opened = token && (await open<{ sub: string; c: string[] }>(c.var.keys, "codes", token));
+    if (opened && opened.status === "valid" && opened.claims.sub === session.userKey) {
+      clearAuthCookie(c, "codes");
+      return c.html(<RecoveryCodesPage basePath={c.var.config.basePath} codes={opened.claims.c} />);
+    }
     return securityPage(c, session);
   })
   .post("/2fa/setup", async (c) => {
     const session = await requireSession(c);
     const key = newTOTPKey();
     if (!(await putPendingSecondFactor(c.env.DB, session.userKey, await sealTOTPKey(c, key), newDeviceKey(), nowSeconds()))) {
-      throw new AuthError(409, "second_factor_on", "Two-step verification is already on. Turn it off first to set up another app.");
+      throw new AuthError(409, "second_factor_on", "Two-step verification is already on.");
     }
     audit("second_factor_enrolled", { user: session.userKey }, c);
     if (prefersJSON(c.req.raw)) {
@@ -152,32 +195,33 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     const key = await totpKey(c, record);
     const step = key ? matchingStep(key, code.trim()) : null;
     if (step === null || !(await useTimeStep(c.env.DB, session.userKey, step, { now: nowSeconds() }))) {
-      return refuse(c, invalidCode, (message) => securityPage(c, session, message));
+      return refuse(c, step === null ? invalidCode : usedCode, (message) => securityPage(c, session, message));
     }
-    const codes = newRecoveryCodes();
-    const keys = await secondFactorKeys(c);
-    const hashes = await Promise.all(codes.map(async (code) => (await keys.hash("recovery", normalizeRecoveryCode(code)))[0]!));
-    await storeRecoveryCodes(c.env.DB, session.userKey, hashes);
     audit("second_factor_enabled", { user: session.userKey }, c);
     // Whoever else holds a session of this account signed in without it.
     await endUserSessions(c, session.userKey, { kind: "second_factor_changed", by: session.userKey, except: session.id });
-    if (prefersJSON(c.req.raw)) return c.json({ enabled: true, recoveryCodes: codes });
-    return c.html(<RecoveryCodesPage basePath={c.var.config.basePath} codes={codes} />);
+    return newCodes(c, session, { enabled: true });
   })
-  .post("/2fa/disable", userAttempts, async (c) => {
-    const session = await requireSession(c);
-    const { code = "" } = await readForm(c);
-    const record = await enabledSecondFactor(c, session.userKey);
-    if (!record) throw new AuthError(409, "second_factor_off", "Two-step verification is not on.");
-    const checked = await checkCodeToDisable(c, record, code);
-    if (checked.status !== "valid") {
-      return refuse(c, refusal(checked), (message) => securityPage(c, session, message));
-    }
-    // Its row goes, and with it the device key every remembered device needed.
-    await deleteSecondFactor(c.env.DB, session.userKey);
-    clearAuthCookie(c, "device");
-    audit("second_factor_disabled", { user: session.userKey }, c);
-    await endUserSessions(c, session.userKey, { kind: "second_factor_changed", by: session.userKey, except: session.id });
-    if (prefersJSON(c.req.raw)) return c.json({ disabled: true });
-    return c.redirect(`${c.var.config.basePath}/security`, 303);
-  });
+  // New recovery codes, for a current code; the old ones stop working.
+  // New recovery codes, for a current code; the old ones stop working.
+  .post(
+    "/2fa/codes",
+    userAttempts,
+    withCode("renew", (c, session) => {
+      audit("recovery_codes_renewed", { user: session.userKey }, c);
+      return newCodes(c, session, {});
+    }),
+  )
+  .post(
+    "/2fa/disable",
+    userAttempts,
+    withCode("disable", async (c, session) => {
+      // Its row goes, and with it the device key every remembered device needed.
+      await deleteSecondFactor(c.env.DB, session.userKey);
+      clearAuthCookie(c, "device");
+      audit("second_factor_disabled", { user: session.userKey }, c);
+      await endUserSessions(c, session.userKey, { kind: "second_factor_changed", by: session.userKey, except: session.id });
+      if (prefersJSON(c.req.raw)) return c.json({ disabled: true });
+      return c.redirect(`${c.var.config.basePath}/security`, 303);
+    }),
+  );

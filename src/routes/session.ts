@@ -50,5 +50,5 @@ export const sessionRoutes = new Hono<AppEnv>()
     if (prefersJSON(c.req.raw)) return c.json({ signedOut: true });
     const { basePath, allowedOrigins } = c.var.config;
     const target = c.req.query("redirect_to");
-    return c.redirect(target ? safeRedirect(target, c.var.origin, allowedOrigins) : `${basePath}/signin`, 303);
+    return c.redirect(target ? safeRedirect(target, c.var.origin, allowedOrigins) : `${basePath}/signin?out`, 303);
   });

@@ -20,7 +20,7 @@ export const signinRoutes = new Hono<AppEnv>()
     // Only the development provider, away from localhost: the same page on localhost is the way in.
     const here = new URL(c.req.url);
     here.hostname = "localhost";
-    return c.html(<SignInPage basePath={config.basePath} providers={providers} redirectTo={redirectTo} localURL={here.href} />);
+    return c.html(<SignInPage basePath={config.basePath} providers={providers} redirectTo={redirectTo} localURL={here.href} out={c.req.query("out") !== undefined} />);
   })
   .get("/signin/:provider", limit("signin", perAddress), async (c) => {
     const provider = requireProvider(c);

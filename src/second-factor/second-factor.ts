@@ -117,13 +117,15 @@ export async function readPendingSignIn(c: Context<AppEnv>): Promise<PendingSign
 /** What came of a code given for an enabled second factor. */
 export type CodeCheck =
   | { status: "valid"; method: "totp" | "recovery" }
-  | { status: "invalid" }
+  /** `used`: a right TOTP code whose time step was already spent. */
+  | { status: "invalid"; used?: boolean }
   /** Too many wrong codes lately: refused without looking at the code. */
   | { status: "blocked"; retryAfter: number };
 
 /** The same for a pending sign-in, which is void once its attempts are spent or the second factor was turned off. */
 export type SignInCheck =
-  | Exclude<CodeCheck, { status: "valid" }>
+  /** `left`: attempts this pending sign-in still has. */
+  | (Exclude<CodeCheck, { status: "valid" }> & { left?: number })
   | { status: "valid"; method: "totp" | "recovery"; deviceKey: string }
   | { status: "void" };
 
@@ -141,26 +143,27 @@ export async function checkSignInCode(c: Context<AppEnv>, pending: PendingSignIn
   }
   const claim = await claimCheck(c, userKey, "signin");
   if (claim.status === "blocked") return claim;
-  if (!(await claimAttempt(c.env.DB, pending.pid, nowSeconds() + PENDING_TTL, MAX_ATTEMPTS))) {
+  const attempts = await claimAttempt(c.env.DB, pending.pid, nowSeconds() + PENDING_TTL, MAX_ATTEMPTS);
+  if (!attempts) {
     // The claim stands: a code was sent for this user and signed nobody in.
     countedFailure(c, userKey, claim, "too_many_attempts");
     return { status: "void" };
   }
   const checked = await checkClaimed(c, record, claim, input, "signin");
-  return checked.status === "valid" ? { ...checked, deviceKey: record.device_key } : checked;
+  return checked.status === "valid" ? { ...checked, deviceKey: record.device_key } : { ...checked, left: MAX_ATTEMPTS - attempts };
 }
 
-/** Checks a code given to turn the second factor off, under the same back-off as sign-ins. */
-export async function checkCodeToDisable(c: Context<AppEnv>, record: SecondFactorRecord, input: string): Promise<CodeCheck> {
-  const claim = await claimCheck(c, record.user_key, "disable");
-  return claim.status === "blocked" ? claim : checkClaimed(c, record, claim, input, "disable");
+/** Checks a code given to turn the second factor off or renew the recovery codes, under the same back-off as sign-ins. */
+export async function checkCodeToChange(c: Context<AppEnv>, record: SecondFactorRecord, input: string, purpose: "disable" | "renew"): Promise<CodeCheck> {
+  const claim = await claimCheck(c, record.user_key, purpose);
+  return claim.status === "blocked" ? claim : checkClaimed(c, record, claim, input, purpose);
 }
 
 type Claim = { status: "claimed"; failures: number; blockedUntil: number };
-type Purpose = "signin" | "disable";
+type Purpose = "signin" | "disable" | "renew";
 
 /** The audit reason, told apart by where the code was given. */
-const reasonFor = (reason: string, purpose: Purpose) => (purpose === "disable" ? `${reason}_to_disable` : reason);
+const reasonFor = (reason: string, purpose: Purpose) => (purpose === "signin" ? reason : `${reason}_to_${purpose}`);
 
 async function claimCheck(c: Context<AppEnv>, userKey: string, purpose: Purpose): Promise<Claim | { status: "blocked"; retryAfter: number }> {
   // Before anything is counted: a data key that cannot be opened is no wrong code.
@@ -177,9 +180,9 @@ async function claimCheck(c: Context<AppEnv>, userKey: string, purpose: Purpose)
 
 async function checkClaimed(c: Context<AppEnv>, record: SecondFactorRecord, claim: Claim, input: string, purpose: Purpose): Promise<CodeCheck> {
   const method = await matchCode(c, record, input);
-  if (!method) {
-    countedFailure(c, record.user_key, claim, reasonFor("invalid_code", purpose));
-    return { status: "invalid" };
+  if (method === "used" || !method) {
+    countedFailure(c, record.user_key, claim, reasonFor(method ? "code_used" : "invalid_code", purpose));
+    return { status: "invalid", used: !!method };
   }
   await succeedCodeCheck(c.env.DB, record.user_key);
   return { status: "valid", method };
@@ -194,16 +197,16 @@ function countedFailure(c: Context<AppEnv>, userKey: string, claim: Claim, reaso
 
 /**
  * Whether a code matches the user's second factor: a TOTP code (each usable
- * once: its time step is recorded with one conditional statement) or a
- * recovery code (spent with one conditional delete).
+ * once: its time step is recorded with one conditional statement; "used"
+ * when it was) or a recovery code (spent with one conditional delete).
  */
-async function matchCode(c: Context<AppEnv>, record: SecondFactorRecord, input: string): Promise<"totp" | "recovery" | null> {
+async function matchCode(c: Context<AppEnv>, record: SecondFactorRecord, input: string): Promise<"totp" | "recovery" | "used" | null> {
   const code = input.trim().replace(/\s/g, "");
   if (/^\d{6}$/.test(code)) {
     const key = await totpKey(c, record);
     const step = key ? matchingStep(key, code) : null;
     if (step === null) return null;
-    return (await useTimeStep(c.env.DB, record.user_key, step, null)) ? "totp" : null;
+    return (await useTimeStep(c.env.DB, record.user_key, step, null)) ? "totp" : "used";
   }
   if (looksLikeRecoveryCode(code)) {
     const hashes = await (await secondFactorKeys(c)).hash("recovery", normalizeRecoveryCode(code));

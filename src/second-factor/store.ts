@@ -166,7 +166,7 @@ export async function succeedCodeCheck(db: D1Database, userKey: string): Promise
  * Claims one attempt at a pending sign-in; false once five have been made
  * (or the sign-in was completed), whoever races.
  */
-export async function claimAttempt(db: D1Database, pendingId: string, expiresAt: number, maxAttempts: number): Promise<boolean> {
+export async function claimAttempt(db: D1Database, pendingId: string, expiresAt: number, maxAttempts: number): Promise<number | null> {
   const row = await run(() =>
     db
       .prepare(
@@ -177,7 +177,7 @@ export async function claimAttempt(db: D1Database, pendingId: string, expiresAt:
       .bind(pendingId, expiresAt, maxAttempts)
       .first<{ attempts: number }>(),
   );
-  return row !== null;
+  return row?.attempts ?? null;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { generateHOTP } from "@oslojs/otp";
 import type { Browser } from "playwright-core";
@@ -37,14 +38,21 @@ describe("two-step verification in a real browser against `npm run dev`", () => 
     const step = Math.floor(Date.now() / 30_000);
     await page.getByLabel("Code from the app").fill(generateHOTP(key, BigInt(step), 6));
     await page.getByRole("button", { name: "Turn on" }).click();
-    const codes = page.getByTestId("recovery-codes").locator("li");
-    await expect.poll(() => codes.count()).toBe(10);
-    await page.getByRole("link", { name: "Done" }).click();
+    // Posted, then redirected: the codes are shown by a GET, once.
+    await page.waitForURL(`${server.url}/auth/security`);
+    const codes = (await page.getByTestId("recovery-codes").inputValue()).split("\n");
+    expect(codes).toHaveLength(10);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download" }).click()]);
+    expect(download.suggestedFilename()).toBe("recovery-codes.txt");
+    expect(readFileSync((await download.path())!, "utf8")).toBe(codes.join("\n"));
+    await page.reload();
+    expect(await page.getByTestId("recovery-codes").count()).toBe(0);
     expect(await page.locator("main").textContent()).toContain("10 recovery codes left");
 
     await page.goto(`${server.url}/auth`);
     await page.getByRole("button", { name: "Sign out" }).click();
-    await page.waitForURL(`${server.url}/auth/signin`);
+    await page.waitForURL(`${server.url}/auth/signin?out`);
+    expect(await page.getByRole("status").textContent()).toBe("You are signed out.");
 
     await page.goto(`${server.url}/auth/signin?redirect_to=%2Fauth`);
     await page.getByRole("button", { name: "Continue with Development sign-in" }).click();

@@ -22,6 +22,7 @@ const routes: { method: string; path: string; body?: string }[] = [
   { method: "POST", path: "/auth/2fa/setup" },
   { method: "POST", path: "/auth/2fa/enable", body: "code=123456" },
   { method: "POST", path: "/auth/2fa/disable", body: "code=123456" },
+  { method: "POST", path: "/auth/2fa/codes", body: "code=123456" },
   { method: "POST", path: "/auth/signout" },
   { method: "POST", path: "/auth/signout?all=1" },
   { method: "GET", path: "/auth/sessions" },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { browse, call, sessionOf, signIn } from "./helpers";
+import { browse, call, LOCAL, sessionOf, signIn } from "./helpers";
 
 describe("pages", () => {
   it("the sign-in page offers a button per enabled provider", async () => {
@@ -75,6 +75,37 @@ describe("pages", () => {
     expect(page.status).toBe(404);
     expect(page.headers.get("Content-Type")).toMatch(/^text\/html/);
     expect(await page.text()).toContain("no such sign-in provider");
+  });
+
+  it("a 404 is titled Not found, not a sign-in problem, signed in or not", async () => {
+    const { jar } = await signIn("github", { as: "lost" });
+    const html = await (await browse(jar, "/auth/nothing")).text();
+    expect(html).toContain("<title>Not found</title>");
+    expect(html).not.toContain("Sign-in problem");
+  });
+
+  it("signing out shows the sign-in page saying so; JSON callers and redirect_to are answered as before", async () => {
+    const { jar } = await signIn("github", { as: "leaver" });
+    const out = await browse(jar, "/auth/signout", { method: "POST", headers: { Origin: LOCAL } });
+    expect(out.headers.get("Location")).toBe("/auth/signin?out");
+    expect(await (await browse(jar, "/auth/signin?out")).text()).toContain('<p role="status">You are signed out.</p>');
+    expect(await (await call("/auth/signin")).text()).not.toContain("signed out");
+    const { jar: json } = await signIn("github", { as: "leaver" });
+    expect(await (await browse(json, "/auth/signout", { method: "POST", headers: { Origin: LOCAL, Accept: "application/json" } })).json()).toEqual({ signedOut: true });
+    const { jar: sent } = await signIn("github", { as: "leaver" });
+    const away = await browse(sent, "/auth/signout?redirect_to=%2Fbye", { method: "POST", headers: { Origin: LOCAL } });
+    expect(away.headers.get("Location")).toBe("/bye");
+  });
+
+  it("the Security page ties an error to its code input, and offers new recovery codes on the same form", async () => {
+    const { jar } = await signIn("github", { as: "tied" });
+    const init = { method: "POST", headers: { Origin: LOCAL, "Content-Type": "application/x-www-form-urlencoded" } };
+    await browse(jar, "/auth/2fa/setup", init);
+    const clean = await (await browse(jar, "/auth/security")).text();
+    expect(clean).not.toContain("aria-invalid");
+    const wrong = await (await browse(jar, "/auth/2fa/enable", { ...init, body: "code=000000" })).text();
+    expect(wrong).toMatch(/<p role="alert" class="error" id="error">That code is not right\. Please try again\.<\/p>/);
+    expect(wrong).toMatch(/<input[^>]*id="code"[^>]*maxlength="6"[^>]*aria-invalid="true" aria-describedby="error"|<input[^>]*aria-invalid="true" aria-describedby="error"[^>]*maxlength="6"/);
   });
 
   it("escapes what it echoes", async () => {

@@ -195,7 +195,7 @@ describe("README: the second factor's JSON answers", () => {
     expect(answer(cell)).toContain(`\`${await state()}\``);
   });
 
-  it("setup, enable and disable answer as the table says", async () => {
+  it("setup, enable, codes and disable answer as the table says", async () => {
     const { jar } = await signIn("dev", { as: "Table Walker" });
     await refused(await browse(jar, "/auth/2fa/enable", post({ code: "123456" })), 409, "`POST /auth/2fa/enable` (`code`)");
     await refused(await browse(jar, "/auth/2fa/disable", post({ code: "123456" })), 409, "`POST /auth/2fa/disable` (`code`)");
@@ -214,8 +214,14 @@ describe("README: the second factor's JSON answers", () => {
     expect(answer("`POST /auth/2fa/enable` (`code`)")).toContain('`{"enabled":true,"recoveryCodes":[…ten]}`');
     await refused(await browse(jar, "/auth/2fa/setup", post()), 409, "`POST /auth/2fa/setup`");
 
+    await refused(await browse(jar, "/auth/2fa/codes", post({ code: "000000" })), 400, "`POST /auth/2fa/codes` (`code`)");
+    const renewed = await browse(jar, "/auth/2fa/codes", post({ code: recoveryCodes[0]! }));
+    const fresh = await renewed.json<{ recoveryCodes: string[] }>();
+    expect([renewed.status, Object.keys(fresh), fresh.recoveryCodes.length]).toEqual([200, ["recoveryCodes"], 10]);
+    expect(answer("`POST /auth/2fa/codes` (`code`)")).toContain('`{"recoveryCodes":[…ten]}`');
+
     await refused(await browse(jar, "/auth/2fa/disable", post({ code: "000000" })), 400, "`POST /auth/2fa/disable` (`code`)");
-    const disabled = await browse(jar, "/auth/2fa/disable", post({ code: recoveryCodes[0]! }));
+    const disabled = await browse(jar, "/auth/2fa/disable", post({ code: fresh.recoveryCodes[0]! }));
     expect(disabled.status).toBe(200);
     expect(answer("`POST /auth/2fa/disable` (`code`)")).toContain(`\`${JSON.stringify(await disabled.json())}\``);
   });

@@ -117,6 +117,80 @@ describe("enrollment", () => {
   });
 });
 
+describe("recovery codes in a browser", () => {
+  /** Signs in and sets up the second factor, by forms; returns the key. */
+  async function settingUp(name: string) {
+    const { jar } = await signIn("dev", { as: name });
+    const { secret } = await (await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, ...json } })).json<{ secret: string }>();
+    return { jar, secret };
+  }
+  const codesIn = (html: string) => /<textarea[^>]*data-testid="recovery-codes"[^>]*>([^<]*)<\/textarea>/.exec(html)?.[1]?.trim().split("\n") ?? [];
+
+  it("turning it on redirects, and the Security page shows the codes once, sealed in a cookie until then", async () => {
+    const { jar, secret } = await settingUp("Redirected");
+    const enabled = await browse(jar, "/auth/2fa/enable", post({ code: codeFor(secret) }));
+    expect(enabled.status).toBe(303);
+    expect(enabled.headers.get("Location")).toBe("/auth/security");
+    const sealed = jar.get("auth.codes")!;
+    expect(sealed).toBeTruthy();
+    const page = await (await browse(jar, "/auth/security")).text();
+    const codes = codesIn(page);
+    expect(codes).toHaveLength(10);
+    for (const code of codes) expect(sealed).not.toContain(code);
+    // Copy from the box, or download them as a file.
+    expect(page).toMatch(/<textarea[^>]*readonly/);
+    expect(page).toContain(`href="data:text/plain,${encodeURIComponent(codes.join("\n"))}" download="recovery-codes.txt"`);
+    expect(jar.get("auth.codes")).toBeUndefined();
+    // A reload shows the Security page, not the codes again.
+    const again = await (await browse(jar, "/auth/security")).text();
+    expect(codesIn(again)).toEqual([]);
+    expect(again).toContain("10 recovery codes left");
+    // The codes shown are the ones that work.
+    await browse(jar, "/auth/signout", { method: "POST", headers: { Origin: LOCAL } });
+    const signingIn = await pending("Redirected");
+    expect((await browse(signingIn, "/auth/2fa/verify", post({ code: codes[0]! }))).status).toBe(303);
+  });
+
+  it("another user's codes cookie shows nothing", async () => {
+    const { jar, secret } = await settingUp("Cookie Owner");
+    await browse(jar, "/auth/2fa/enable", post({ code: codeFor(secret) }));
+    const { jar: other } = await signIn("dev", { as: "Cookie Thief" });
+    const page = await (await call("/auth/security", { headers: { Cookie: `${other.header}; auth.codes=${jar.get("auth.codes")}` } })).text();
+    expect(codesIn(page)).toEqual([]);
+  });
+
+  it("new codes, for a current code, replace the old ones, audited; JSON callers get them in the answer", async () => {
+    const { jar, recoveryCodes } = await enrolled("Renewer");
+    const wrong = await browse(jar, "/auth/2fa/codes", post({ code: "000000" }, json));
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toMatchObject({ error: "invalid_code" });
+    const log = vi.spyOn(console, "log");
+    const renewed = await browse(jar, "/auth/2fa/codes", post({ code: recoveryCodes[0]! }, json));
+    expect(renewed.status).toBe(200);
+    const { recoveryCodes: fresh } = await renewed.json<{ recoveryCodes: string[] }>();
+    expect(fresh).toHaveLength(10);
+    expect(events(log)).toEqual(expect.arrayContaining([expect.objectContaining({ event: "recovery_codes_renewed", user: "dev:renewer" })]));
+    log.mockRestore();
+    const signingIn = await pending("Renewer");
+    const old = await browse(signingIn, "/auth/2fa/verify", post({ code: recoveryCodes[1]! }, json));
+    expect(await old.json()).toMatchObject({ error: "invalid_code" });
+    expect((await browse(signingIn, "/auth/2fa/verify", post({ code: fresh[0]! }))).status).toBe(303);
+  });
+
+  it("a browser renewing them is sent to see them once; without a recent sign-in it is refused", async () => {
+    const { jar, secret } = await enrolled("Browser Renewer");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 30_000);
+    const renewed = await browse(jar, "/auth/2fa/codes", post({ code: codeFor(secret) }));
+    expect(renewed.status).toBe(303);
+    expect(codesIn(await (await browse(jar, "/auth/security")).text())).toHaveLength(10);
+    vi.setSystemTime(Date.now() + 11 * 60_000);
+    const late = await browse(jar, "/auth/2fa/codes", post({ code: codeFor(secret) }, json));
+    expect(late.status).toBe(403);
+    expect(await late.json()).toMatchObject({ error: "reauthentication_required" });
+  });
+});
+
 describe("signing in with a second factor", () => {
   it("stops at the second-factor step with no session: /auth/session, forward auth and the proxy see nobody", async () => {
     const { jar: first } = await enrolled("Pending Person");
@@ -223,6 +297,33 @@ describe("signing in with a second factor", () => {
     const replay = await call("/auth/2fa/verify", post({ code: recoveryCodes[1]! }, { ...json, Cookie: `auth.verify=${verifyCookie}` }));
     expect(replay.status).toBe(400);
     expect(await replay.json()).toMatchObject({ error: "pending_signin_void" });
+  });
+
+  it("a right code already used says so, by its own error code; the page shows the attempts left and ties the message to the input", async () => {
+    const { secret } = await enrolled("Early Bird");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 30_000);
+    const code = codeFor(secret);
+    expect((await browse(await pending("Early Bird"), "/auth/2fa/verify", post({ code }))).status).toBe(303);
+    const jar = await pending("Early Bird");
+    const used = await browse(jar, "/auth/2fa/verify", post({ code }, json));
+    expect(await used.json()).toMatchObject({ error: "code_used", message: "That code was already used — wait for the next one." });
+    const page = await (await browse(jar, "/auth/2fa/verify", post({ code }))).text();
+    expect(page).toMatch(/<p role="alert" class="error" id="error">That code was already used — wait for the next one\. Attempts left: 3\.<\/p>/);
+    expect(page).toMatch(/<input[^>]*id="code"[^>]*aria-invalid="true" aria-describedby="error"/);
+    const wrong = await (await browse(jar, "/auth/2fa/verify", post({ code: "000000" }))).text();
+    expect(wrong).toContain("That code is not right. Please try again. Attempts left: 2.");
+  });
+
+  it("the prompt can be cancelled: back to sign in, the verify cookie gone", async () => {
+    await enrolled("Canceller");
+    const jar = await pending("Canceller");
+    const prompt = await (await browse(jar, "/auth/2fa")).text();
+    expect(prompt).toContain('<a href="/auth/2fa?cancel">Cancel</a>');
+    expect(prompt).not.toContain("aria-invalid");
+    const cancelled = await browse(jar, "/auth/2fa?cancel");
+    expect(cancelled.headers.get("Location")).toBe("/auth/signin");
+    expect(jar.get("auth.verify")).toBeUndefined();
   });
 
   it("browsers get the page again with a message after a wrong code", async () => {

@@ -110,7 +110,7 @@ describe("POST /auth/signout", () => {
     const { body } = await sessionOf(jar);
     const out = await browse(jar, "/auth/signout", { method: "POST", headers: { Origin: LOCAL } });
     expect(out.status).toBe(303);
-    expect(out.headers.get("Location")).toBe("/auth/signin");
+    expect(out.headers.get("Location")).toBe("/auth/signin?out");
     expect(out.headers.getSetCookie()).toEqual(expect.arrayContaining([expect.stringMatching(/^auth\.session=; Max-Age=0/)]));
     expect(jar.get("auth.session")).toBeUndefined();
     expect(await env.REVOCATIONS.get(`revoked:${body.sessionId}`)).toBe("1");
