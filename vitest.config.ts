@@ -2,6 +2,7 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-worker
 import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 import { standInVars } from "./test/standin/providers.ts";
+import { ASSETS_DIR, buildAssets } from "./scripts/build-assets.mjs";
 
 // The worker is configured here rather than through wrangler.toml so that a
 // developer's .dev.vars never leaks into the tests; the browser test runs
@@ -22,6 +23,8 @@ export default defineConfig({
             main: "./src/index.ts",
             miniflare: {
               compatibilityDate,
+              // As wrangler.toml's [assets]: the worker always runs first.
+              assets: { directory: (await buildAssets(), ASSETS_DIR), binding: "ASSETS", routerConfig: { invoke_user_worker_ahead_of_assets: true } },
               kvNamespaces: ["REVOCATIONS"],
               // For test/worker/schema.test.ts: EMPTY_DB is never migrated, OLD_DB only partly.
               d1Databases: ["DB", "EMPTY_DB", "OLD_DB"],

@@ -10,6 +10,8 @@ export interface Bindings {
   RATE_LIMITER: RateLimit;
   /** Workers Rate Limiting: sign-in starts, callbacks, second-factor attempts. */
   RATE_LIMITER_STRICT: RateLimit;
+  /** The stylesheet and the devices page's script (wrangler.toml [assets]). */
+  ASSETS: Fetcher;
 }
 
 /**

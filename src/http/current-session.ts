@@ -179,8 +179,10 @@ export async function requireSession(c: Context<AppEnv>): Promise<Session> {
  */
 export async function startSession(c: Context<AppEnv>, fresh: NewSession): Promise<Session> {
   const deps = depsOf(c);
+  const userAgent = c.req.header("User-Agent")?.slice(0, 512) || null;
   const prepared = await prepareSession(deps, fresh, {
-    device: describeDevice(c.req.header("User-Agent")),
+    device: describeDevice(userAgent ?? undefined),
+    user_agent: userAgent,
     country: (c.req.raw.cf?.country as string | undefined) ?? null,
   });
   const cookies = [authCookie(c, "session", prepared.token, prepared.maxAge), refreshCookie(c, prepared.record.id, prepared.secret, prepared.maxAge)];

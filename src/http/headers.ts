@@ -3,7 +3,7 @@ import type { Config } from "../config/config";
 import type { AppEnv } from "../env";
 
 /**
- * Security headers. Pages load nothing but our own stylesheet; forms may
+ * Security headers. Pages load nothing but our own stylesheet and script; forms may
  * only go to us and, through our redirects, to the enabled providers and
  * the allowed origins a sign-in may end on (Chromium applies `form-action`
  * to every redirect after a form post). The page headers only mean
@@ -21,7 +21,7 @@ export function securityHeaders(config: Config): MiddlewareHandler<AppEnv> {
   const providerOrigins = [...config.providers.values()].flatMap((provider) => provider.origins);
   const formAction = ["'self'", ...new Set([...providerOrigins, ...config.allowedOrigins])].join(" ");
   const forPages: [string, string][] = [
-    ["Content-Security-Policy", `default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`],
+    ["Content-Security-Policy", `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`],
     ["Cross-Origin-Opener-Policy", "same-origin"],
     ["Cross-Origin-Resource-Policy", "same-origin"],
     // Not "no-referrer": that makes browsers send `Origin: null` on our own form posts.

@@ -7,10 +7,12 @@ export interface LayoutProps {
   basePath?: string;
   /** Send the browser on to this URL at once (a meta refresh: no script needed). */
   refreshTo?: string;
+  /** A script of ours (`src/http/assets.ts`) that refines the page; the page works without it. */
+  script?: string;
   children?: Child;
 }
 
-export function Layout({ title, basePath, refreshTo, children }: LayoutProps) {
+export function Layout({ title, basePath, refreshTo, script, children }: LayoutProps) {
   return (
     <>
       {raw("<!DOCTYPE html>")}
@@ -24,6 +26,7 @@ export function Layout({ title, basePath, refreshTo, children }: LayoutProps) {
           <title>{title}</title>
           {refreshTo !== undefined && <meta http-equiv="refresh" content={`0;url=${refreshTo}`} />}
           {basePath !== undefined && <link rel="stylesheet" href={`${basePath}/style.css`} />}
+          {script && <script src={`${basePath}/${script}`} defer />}
         </head>
         <body>
           <main>{children}</main>

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "../env";
 import { HomePage } from "../pages/home";
-import { STYLESHEET } from "../pages/style";
+import { serveAsset } from "../http/assets";
 import { getSession } from "../http/current-session";
 import { notSignedIn } from "../http/respond";
 
@@ -19,7 +19,5 @@ export async function home(c: Context<AppEnv>) {
 
 export const homeRoutes = new Hono<AppEnv>()
   .get("/", home)
-  .get("/style.css", (c) => {
-    c.header("Cache-Control", "public, max-age=3600");
-    return c.body(STYLESHEET, 200, { "Content-Type": "text/css; charset=utf-8" });
-  });
+  .get("/style.css", (c) => serveAsset(c.env.ASSETS, "style.css"))
+  .get("/devices.js", (c) => serveAsset(c.env.ASSETS, "devices.js"));

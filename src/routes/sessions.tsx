@@ -16,7 +16,7 @@ async function devices(c: Context<AppEnv>) {
   if (!session) return notSignedIn(c);
   const page = await listSessions(depsOf(c), session.userKey, { after: c.req.query("after"), current: session.id });
   if (prefersJSON(c.req.raw)) return c.json(page);
-  return c.html(<DevicesPage basePath={basePath} {...page} />);
+  return c.html(<DevicesPage basePath={basePath} {...page} now={Date.now()} />);
 }
 
 async function endDevice(c: Context<AppEnv>) {

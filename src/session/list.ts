@@ -10,7 +10,10 @@ const PAGE = 50;
 export interface DeviceSession {
   id: string;
   current: boolean;
+  /** A coarse name, "Firefox on Linux". */
   device: string;
+  /** The User-Agent it signed in with, for a finer name; null for sessions from before it was kept. */
+  userAgent: string | null;
   country: string | null;
   createdAt: string;
   /** When it was created or last renewed: only a renewal moves it. */
@@ -34,6 +37,7 @@ export async function listSessions(deps: SessionDeps, userKey: string, options: 
     id: row.id,
     current: row.id === options.current,
     device: row.device ?? "Unknown device",
+    userAgent: row.user_agent,
     country: row.country,
     createdAt: iso(row.created_at),
     lastUsedAt: iso(row.last_used_at),

@@ -107,7 +107,7 @@ export interface PreparedSession {
 }
 
 /** Seals a new session and its refresh secret; nothing is written yet. */
-export async function prepareSession(deps: SessionDeps, fresh: NewSession, client: { device: string; country: string | null }): Promise<PreparedSession> {
+export async function prepareSession(deps: SessionDeps, fresh: NewSession, client: { device: string; user_agent: string | null; country: string | null }): Promise<PreparedSession> {
   const { config, keys } = deps;
   const now = deps.now();
   const id = newSessionId();

@@ -16,6 +16,8 @@ export interface SessionRecord {
   /** The provider's refresh token, sealed under the `provider-token` key. */
   provider_refresh_token: string | null;
   device: string | null;
+  /** The User-Agent at sign-in, for naming the device in the owner's browser. */
+  user_agent: string | null;
   country: string | null;
   remember: number;
   created_at: number;
@@ -31,9 +33,9 @@ export function insertSession(db: D1Database, record: Omit<SessionRecord, "previ
   return run(() =>
     db
       .prepare(
-        `INSERT INTO sessions (id, user_key, provider, secret_hash, provider_refresh_token, device, country, remember,
+        `INSERT INTO sessions (id, user_key, provider, secret_hash, provider_refresh_token, device, user_agent, country, remember,
            created_at, last_used_at, idle_expires_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)`,
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)`,
       )
       .bind(
         record.id,
@@ -42,6 +44,7 @@ export function insertSession(db: D1Database, record: Omit<SessionRecord, "previ
         record.secret_hash,
         record.provider_refresh_token,
         record.device,
+        record.user_agent,
         record.country,
         record.remember,
         record.created_at,
@@ -136,14 +139,14 @@ export async function revokeTargets(db: D1Database, targets: Targets, entered: s
   return results;
 }
 
-export type ActiveSession = Pick<SessionRecord, "id" | "device" | "country" | "created_at" | "last_used_at"> & { ends_at: number };
+export type ActiveSession = Pick<SessionRecord, "id" | "device" | "user_agent" | "country" | "created_at" | "last_used_at"> & { ends_at: number };
 
 /** Up to `limit` of a user's live sessions, newest first, from after (`created_at`, `id`) on. */
 export async function listUserSessions(db: D1Database, userKey: string, now: number, createdAt: number, id: string, limit: number): Promise<ActiveSession[]> {
   const { results } = await run(() =>
     db
       .prepare(
-        `SELECT id, device, country, created_at, last_used_at, min(idle_expires_at, expires_at) AS ends_at FROM sessions WHERE user_key = ?1 AND revoked_at IS NULL AND ?2 < expires_at AND ?2 < idle_expires_at AND (created_at, id) < (?3, ?4) ORDER BY created_at DESC, id DESC LIMIT ?5`,
+        `SELECT id, device, user_agent, country, created_at, last_used_at, min(idle_expires_at, expires_at) AS ends_at FROM sessions WHERE user_key = ?1 AND revoked_at IS NULL AND ?2 < expires_at AND ?2 < idle_expires_at AND (created_at, id) < (?3, ?4) ORDER BY created_at DESC, id DESC LIMIT ?5`,
       )
       .bind(userKey, now, createdAt, id, limit)
       .all<ActiveSession>(),

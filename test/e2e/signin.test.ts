@@ -50,7 +50,8 @@ describe("sign-in in a real browser against `npm run dev`", () => {
     expect(JSON.stringify(session)).not.toContain(cookie!.value);
 
     await page.getByRole("button", { name: "Sign out" }).click();
-    await page.waitForURL(`${server.url}/auth/signin`);
+    await page.waitForURL(`${server.url}/auth/signin?out`);
+    await page.getByText("You are signed out").waitFor();
     expect(await sessionCookie(context)).toBeUndefined();
 
     // The old cookie, replayed, is refused: its session id is on the revocation list.
@@ -80,7 +81,12 @@ describe("sign-in in a real browser against `npm run dev`", () => {
   });
 
   it("shows both browsers on “Your devices” and ends the other one from there", async () => {
-    const laptop = await browser.newContext({ userAgent: "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0" });
+    // Vivaldi: named by bowser in the page (the server's coarse name would be "Chrome on Windows").
+    const laptop = await browser.newContext({
+      userAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Vivaldi/6.5.3206.63",
+      locale: "de-DE",
+      timezoneId: "Asia/Tokyo",
+    });
     const phone = await browser.newContext({ userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1" });
     const laptopPage = await devSignIn(server, laptop, "Pat Devices");
     const phonePage = await devSignIn(server, phone, "Pat Devices");
@@ -89,7 +95,13 @@ describe("sign-in in a real browser against `npm run dev`", () => {
     await laptopPage.waitForURL(`${server.url}/auth/sessions`);
     const devices = laptopPage.getByRole("listitem");
     await expect.poll(() => devices.count()).toBe(2);
-    expect(await devices.filter({ hasText: "This device" }).textContent()).toContain("Firefox on Linux");
+    const thisDevice = devices.filter({ hasText: "This device" });
+    await expect.poll(() => thisDevice.locator("strong").textContent()).toBe("Vivaldi on Windows");
+    // Times in the viewer's language, the exact time on hover in the viewer's time zone.
+    const signedInAt = thisDevice.locator("time").last();
+    expect(await signedInAt.textContent()).toMatch(/^(jetzt|vor \d+ (Sekunden|Minuten?))$/);
+    const exact = new Date((await signedInAt.getAttribute("datetime"))!).toLocaleString("de-DE", { dateStyle: "long", timeStyle: "short", timeZone: "Asia/Tokyo" });
+    expect(await signedInAt.getAttribute("title")).toBe(exact);
 
     await laptopPage.getByRole("button", { name: "Sign out Safari on iOS" }).click();
     await laptopPage.waitForURL(`${server.url}/auth/sessions`);

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { getKeyring } from "../../src/crypto/keys";
 import { open } from "../../src/crypto/seal";
 import type { SessionClaims } from "../../src/session/session";
+import { relativeTime } from "../../src/pages/relative-time";
 import { browse, call, countingD1, countingKV, fakeClock, Jar, LOCAL, revokeStoredVercelRefreshToken, sessionOf, sessionRow, signIn } from "./helpers";
 
 const json = { Accept: "application/json" };
@@ -317,7 +318,7 @@ describe("devices", () => {
     expect(sessions.find((s) => s.id === laptop.id)).toMatchObject({ current: true, device: expect.any(String) });
     expect(sessions.find((s) => s.id === phone.id)).toMatchObject({ current: false });
     for (const session of sessions) {
-      expect(Object.keys(session).sort()).toEqual(["country", "createdAt", "current", "device", "expiresAt", "id", "lastUsedAt"]);
+      expect(Object.keys(session).sort()).toEqual(["country", "createdAt", "current", "device", "expiresAt", "id", "lastUsedAt", "userAgent"]);
       expect(new Date(session.expiresAt as string).getTime()).toBeGreaterThan(seconds() * 1000);
     }
   });
@@ -507,5 +508,38 @@ describe("what a request costs", () => {
     db.calls.statements = 0;
     expect((await call("/auth/session", { headers: { Cookie: stale } }, vars)).status).toBe(401);
     expect([kv.calls.get, db.calls.statements]).toEqual([1, 0]);
+  });
+});
+
+describe("device names and times", () => {
+  const clock = fakeClock();
+
+  it("names each device from its User-Agent, says when in words with the exact time on hover, and loads devices.js to refine both", async () => {
+    const firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    const signedInAt = new Date(clock.seconds() * 1000).toISOString();
+    const { jar } = await signIn("dev", { as: "Page Names", headers: { "User-Agent": firefox } });
+    const id = (await sessionOf(jar)).body.sessionId as string;
+    clock.advance(3 * 60);
+    const html = await (await browse(jar, "/auth/sessions")).text();
+    expect(html).toContain(`<strong id="d-${id}" data-ua="${firefox}">Firefox on Linux</strong>`);
+    expect(html).toContain(`<span class="badge" id="c-${id}">This device</span>`);
+    // The button's name is "Sign out", the device's name and "This device", read from those elements.
+    expect(html).toContain(`aria-labelledby="s-${id} d-${id} c-${id}"`);
+    expect(html).toContain(`<time datetime="${signedInAt}" title="${signedInAt.slice(0, 16).replace("T", " ")} UTC">3 minutes ago</time>`);
+    expect(html).toContain('<script src="/auth/devices.js" defer=""></script>');
+    // The JSON list carries the User-Agent, for API clients that name devices their own way.
+    const list = await (await browse(jar, "/auth/sessions", { headers: { Accept: "application/json" } })).json<{ sessions: { userAgent: string }[] }>();
+    expect(list.sessions[0]!.userAgent).toBe(firefox);
+  });
+
+  it("says times in the largest unit that fits, past and future", () => {
+    const now = Date.parse("2026-11-30T12:00:00Z");
+    expect(relativeTime("2026-11-30T12:00:00Z", now)).toBe("now");
+    expect(relativeTime("2026-11-30T11:59:01Z", now)).toBe("now");
+    expect(relativeTime("2026-11-30T11:59:00Z", now)).toBe("1 minute ago");
+    expect(relativeTime("2026-11-30T09:00:00Z", now)).toBe("3 hours ago");
+    expect(relativeTime("2026-11-29T12:00:00Z", now)).toBe("yesterday");
+    expect(relativeTime("2026-12-30T12:00:00Z", now)).toBe("next month");
+    expect(relativeTime("2026-11-30T11:00:00Z", now, "de")).toBe("vor 1 Stunde");
   });
 });

@@ -42,10 +42,19 @@ describe("pages", () => {
     expect(formAction).toEqual(["'self'", expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), "https://app.example.com"]);
   });
 
-  it("serves its stylesheet from its own origin", async () => {
-    const response = await call("/auth/style.css");
-    expect(response.headers.get("Content-Type")).toMatch(/^text\/css/);
-    expect(response.headers.get("Cache-Control")).toBe("public, max-age=3600");
+  it("serves its stylesheet and the devices page's script from its own origin, under the base path only", async () => {
+    const css = await call("/auth/style.css");
+    expect(css.headers.get("Content-Type")).toBe("text/css; charset=utf-8");
+    expect(css.headers.get("Cache-Control")).toBe("public, max-age=3600");
+    expect(await css.text()).toContain("prefers-color-scheme: dark");
+    const script = await call("/auth/devices.js");
+    expect(script.headers.get("Content-Type")).toBe("text/javascript; charset=utf-8");
+    expect(script.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(await script.text()).toContain("data-ua");
+    // The assets layer answers nothing by itself: these paths are the worker's (a 404 here, an upstream's in proxy mode).
+    expect((await call("/style.css", { headers: { Accept: "text/html" } })).status).toBe(404);
+    expect((await call("/devices.js", { headers: { Accept: "text/html" } })).status).toBe(404);
+    expect((await call("/auth/signin")).headers.get("Content-Security-Policy")).toContain("script-src 'self';");
   });
 
   it("the signed-in page shows who you are and a sign-out button", async () => {
