@@ -18,6 +18,7 @@ const SCHEMES = ["light", "dark"] as const;
 const WIDTHS = [320, 1280] as const;
 
 let server: DevServer;
+let misconfigured: DevServer | undefined;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -91,11 +92,16 @@ const pages: [name: string, reach: () => Promise<unknown>][] = [
     },
   ],
   [
-    "second-factor prompt",
+    "signed out",
     async () => {
       await page.goto(url(""));
       await page.getByRole("button", { name: "Sign out" }).click();
-      await page.waitForURL(/\/auth\/signin/);
+      await page.waitForURL(url("/signin?out"));
+    },
+  ],
+  [
+    "second-factor prompt",
+    async () => {
       await signInAs("Ada Lovelace-Byron of a Rather Long Name");
       await page.waitForURL(url("/2fa"));
     },
@@ -121,6 +127,15 @@ const pages: [name: string, reach: () => Promise<unknown>][] = [
       });
       const response = await page.goto(url("/verify"));
       expect(response?.status()).toBe(401);
+    },
+  ],
+  [
+    "misconfigured (500)",
+    async () => {
+      // `wrangler dev` run directly, past `npm run dev`'s check, with two bad variables.
+      misconfigured = await startDevServer({ AUTH_SECRET: "short", ALLOWED_ORIGINS: "app.example.com" }, { unchecked: true });
+      const response = await page.goto(`${misconfigured.url}/auth/signin`);
+      expect(response?.status()).toBe(500);
     },
   ],
 ];
@@ -169,6 +184,7 @@ afterAll(async () => {
   await context?.close();
   await browser?.close();
   await server?.stop();
+  await misconfigured?.stop();
 });
 
 describe.sequential("every page passes axe and fits a 320 px screen, in light and dark", () => {

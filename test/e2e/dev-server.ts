@@ -25,15 +25,18 @@ export interface DevServer {
 /**
  * Starts the worker the way the README says — `npm run dev`, which applies
  * the local D1 migrations and runs `wrangler dev` — on its own port and with
- * its own local state, plus any extra variables.
+ * its own local state, plus any extra variables. `unchecked` runs `wrangler
+ * dev` itself instead, skipping `npm run dev`'s configuration check and
+ * migrations: how a broken configuration reaches the worker.
  */
-export async function startDevServer(vars: Record<string, string> = {}): Promise<DevServer> {
+export async function startDevServer(vars: Record<string, string> = {}, { unchecked = false } = {}): Promise<DevServer> {
   const port = await freePort();
   const state = mkdtempSync(join(tmpdir(), "esw-e2e-"));
-  const args = ["run", "dev", "--", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--show-interactive-dev-session=false"];
+  const args = ["--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--show-interactive-dev-session=false"];
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   let log = "";
-  const child: ChildProcess = spawn("npm", args, { cwd: process.cwd(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const command = unchecked ? ["npx", ["wrangler", "dev", ...args]] as const : ["npm", ["run", "dev", "--", ...args]] as const;
+  const child: ChildProcess = spawn(command[0], command[1], { cwd: process.cwd(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout!.on("data", (chunk) => (log += chunk));
   child.stderr!.on("data", (chunk) => (log += chunk));
 

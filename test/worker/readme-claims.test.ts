@@ -148,12 +148,12 @@ describe("README: headers", () => {
     expect(answer.headers.get("Strict-Transport-Security")).toBeNull();
   });
 
-  it("everything under /auth is no-store but the JWKS, the stylesheet and preflights", async () => {
+  it("everything under /auth is no-store but the JWKS, the static assets and preflights", async () => {
     const jwks = /the JWKS \(`([^`]+)`/.exec(pages())![1];
-    const stylesheet = /the stylesheet \(`([^`]+)`\)/.exec(pages())![1];
+    const assets = /the stylesheet and `devices\.js` \(`([^`]+)`\)/.exec(pages())![1];
     expect(pages()).toContain("CORS preflights (none)");
     for (const path of ["/auth/jwks.json", "/.well-known/jwks.json"]) expect((await call(path)).headers.get("Cache-Control")).toBe(jwks);
-    expect((await call("/auth/style.css")).headers.get("Cache-Control")).toBe(stylesheet);
+    for (const path of ["/auth/style.css", "/auth/devices.js"]) expect((await call(path)).headers.get("Cache-Control")).toBe(assets);
     const preflight = await call("/auth/session", { method: "OPTIONS", headers: { Origin: "https://app.example.com", "Access-Control-Request-Method": "GET" } });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("Cache-Control")).toBeNull();

@@ -84,8 +84,8 @@ describe("a database whose migrations stopped short", () => {
   });
 
   it("answers the second factor's data key path with schema_missing, and works once migrated, with no restart", async () => {
-    // Up to 0003: sessions and the second factor, but no data key table (0004).
-    await applyD1Migrations(env.OLD_DB, env.TEST_MIGRATIONS.slice(0, 3));
+    // Every migration but 0004: sessions and the second factor, but no data key table.
+    await applyD1Migrations(env.OLD_DB, env.TEST_MIGRATIONS.filter((migration) => !migration.name.startsWith("0004")));
     // A secret of its own: the data key is remembered per isolate and secret.
     const vars = { DB: env.OLD_DB, AUTH_SECRET: "schema-test-secret-0123456789abcdef0123456789" };
     const { jar } = await signIn("dev", { as: "Grace", vars });
