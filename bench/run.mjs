@@ -12,6 +12,7 @@ import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { ASSETS_DIR, buildAssets } from "../scripts/build-assets.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "bench", ".out");
@@ -59,7 +60,8 @@ function migrations() {
     .map((file) => readFileSync(join(dir, file), "utf8").replace(/--[^\n]*\n/g, "\n").replace(/\s+/g, " ").trim());
 }
 
-async function start(scriptPath, bindings = {}, storage = true, migrate = storage) {
+/** A workerd with one worker; ours (`assets`) with its static assets as wrangler.toml has them. */
+async function start(scriptPath, bindings = {}, storage = true, migrate = storage, assets = false) {
   const mf = new Miniflare({
     // The worker's audit lines would drown the table.
     handleRuntimeStdio: (stdout, stderr) => {
@@ -74,6 +76,7 @@ async function start(scriptPath, bindings = {}, storage = true, migrate = storag
     // The real bindings, with limits the bench's thousands of sign-ins from one address never reach:
     // the calls are measured, the refusals are not what is being measured.
     ratelimits: { RATE_LIMITER: { simple: { limit: 1e9, period: 10 } }, RATE_LIMITER_STRICT: { simple: { limit: 1e9, period: 10 } } },
+    ...(assets ? { assets: { directory: ASSETS_DIR, binding: "ASSETS", routerConfig: { invoke_user_worker_ahead_of_assets: true } } } : {}),
     port: 0,
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
@@ -204,11 +207,11 @@ function bundleSize() {
 
 /** Time to a first answer from a new workerd with the worker, against the bare Hono bundle. */
 async function startup(scripts) {
-  const measure = async (scriptPath, path, bindings) => {
+  const measure = async (scriptPath, path, bindings, assets) => {
     const times = [];
     for (let i = 0; i < 3; i++) {
       const began = performance.now();
-      const { mf, url } = await start(scriptPath, bindings, true, false);
+      const { mf, url } = await start(scriptPath, bindings, true, false, assets);
       const ready = performance.now();
       await (await fetch(`${url}${path}`)).arrayBuffer();
       const answered = performance.now();
@@ -218,7 +221,7 @@ async function startup(scripts) {
     return { bootMs: median(times.map((t) => t.boot)), firstRequestMs: median(times.map((t) => t.firstRequest)) };
   };
   return {
-    ours: await measure(scripts.worker, "/auth/signin", { DEV_PROVIDER: "true" }),
+    ours: await measure(scripts.worker, "/auth/signin", { DEV_PROVIDER: "true" }, true),
     bareHono: await measure(scripts.baselines, "/auth/session", { BODY: "{}" }),
   };
 }
@@ -227,6 +230,7 @@ const round = (value, digits = 1) => Math.round(value * 10 ** digits) / 10 ** di
 
 async function main() {
   log("bundling…");
+  await buildAssets();
   const scripts = await bundle();
 
   log("session check (inside workerd)…");
@@ -237,14 +241,14 @@ async function main() {
 
   log("request throughput (autocannon, interleaved)…");
   const body = JSON.stringify({ user: { id: "bench-fresh", login: "bench-fresh", name: "Bench Fresh", email: null, avatarUrl: null }, provider: "dev", sessionId: "x".repeat(22), expiresAt: new Date().toISOString() });
-  const ours = await start(scripts.worker, { DEV_PROVIDER: "true" });
+  const ours = await start(scripts.worker, { DEV_PROVIDER: "true" }, true, true, true);
   const baselines = await start(scripts.baselines, { BODY: body }, true, false);
-  const renewal = await start(scripts.worker, { DEV_PROVIDER: "true", ACCESS_TTL: "1" });
+  const renewal = await start(scripts.worker, { DEV_PROVIDER: "true", ACCESS_TTL: "1" }, true, true, true);
   const requests = await throughput(ours, baselines, renewal);
   for (const instance of [ours, baselines, renewal]) await instance.mf.dispose();
 
   log("cost per request (instrumented bindings)…");
-  const instrumented = await start(scripts.instrumented, { DEV_PROVIDER: "true", ACCESS_TTL: "1" });
+  const instrumented = await start(scripts.instrumented, { DEV_PROVIDER: "true", ACCESS_TTL: "1" }, true, true, true);
   const cost = await costs(instrumented);
   await instrumented.mf.dispose();
 

@@ -59,6 +59,7 @@ export async function checkConfig(args = []) {
     if (colon > 0) vars[entry.slice(0, colon)] = entry.slice(colon + 1);
   }
   for (const { name } of config.ratelimits ?? []) vars[name] = { limit: async () => ({ success: true }) };
+  if (config.assets?.binding) vars[config.assets.binding] = { fetch: async () => new Response(null, { status: 404 }) };
   const parseConfig = await loadParser();
   const result = parseConfig(vars);
   return result.ok ? { problems: [], warnings: result.config.warnings } : { problems: result.problems, warnings: [] };

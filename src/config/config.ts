@@ -151,6 +151,9 @@ export function parseConfig(env: Vars): ConfigResult {
   }
 
   const allowedOrigins = origins(vars, "ALLOWED_ORIGINS");
+  if (typeof (env.ASSETS as Fetcher | undefined)?.fetch !== "function") {
+    vars.problems.push('the ASSETS binding is missing: declare [assets] with binding = "ASSETS" in wrangler.toml');
+  }
   for (const binding of ["RATE_LIMITER", "RATE_LIMITER_STRICT"]) {
     if (typeof (env[binding] as RateLimit | undefined)?.limit !== "function") {
       vars.problems.push(`the ${binding} binding is missing: declare it under [[ratelimits]] in wrangler.toml`);

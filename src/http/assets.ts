@@ -12,10 +12,10 @@ export type AssetName = keyof typeof ASSETS;
  * paths (`run_worker_first`): in proxy mode every other path is the
  * upstream's, and a file of ours must not shadow its `/style.css`.
  */
-export async function serveAsset(assets: Fetcher, name: AssetName): Promise<Response> {
+export async function serveAsset(assets: Fetcher, name: AssetName, cacheControl = "public, max-age=3600"): Promise<Response> {
   const response = await assets.fetch(`https://assets.invalid/${name}`);
   return new Response(response.ok ? response.body : null, {
     status: response.ok ? 200 : 404,
-    headers: { "Content-Type": ASSETS[name], "Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff" },
+    headers: { "Content-Type": ASSETS[name], "Cache-Control": cacheControl, "X-Content-Type-Options": "nosniff" },
   });
 }

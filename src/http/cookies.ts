@@ -84,8 +84,9 @@ export function clearAuthCookie(c: Context<AppEnv>, kind: CookieKind): void {
   setAuthCookie(c, kind, "", 0);
 }
 
-/** Signs this browser out of its session: both the session and the refresh cookie go. */
+/** Signs this browser out of its session: the session and refresh cookies go, and any recovery codes not yet shown. */
 export function clearSessionCookies(c: Context<AppEnv>): void {
   clearAuthCookie(c, "session");
   clearAuthCookie(c, "refresh");
+  if (readAuthCookie(c, "codes")) clearAuthCookie(c, "codes");
 }

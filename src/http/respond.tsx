@@ -21,13 +21,14 @@ export function prefersJSON(request: Request): boolean {
  * throwing at startup and crash-looping. The page's stylesheet is served
  * wherever it is asked for: nothing else is.
  */
-export async function misconfigured(request: Request, assets: Fetcher, problems: string[]): Promise<Response> {
+export async function misconfigured(request: Request, assets: Fetcher | undefined, problems: string[]): Promise<Response> {
   audit("config_invalid", { reason: problems.join("; ") });
   const headers = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
   if (prefersJSON(request)) {
     return Response.json({ error: "server_misconfigured", message: `server misconfigured: ${problems.join("; ")}` }, { status: 500, headers });
   }
-  if (new URL(request.url).pathname.endsWith("/style.css")) return serveAsset(assets, "style.css");
+  // Not cached: in proxy mode the path may be the upstream's own stylesheet's.
+  if (assets && new URL(request.url).pathname.endsWith("/style.css")) return serveAsset(assets, "style.css", "no-store");
   return new Response(await (<MisconfiguredPage problems={problems} />).toString(), {
     status: 500,
     headers: { ...headers, "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "default-src 'none'; style-src 'self'" },

@@ -57,9 +57,10 @@ export function SecurityPage({ basePath, factor, error }: SecurityPageProps) {
               provider sign-in: secure it.
             </p>
           )}
-          <form method="post" action={`${basePath}/2fa/disable`}>
+          {/* Enter submits with the first button: the one that takes nothing away. */}
+          <form method="post" action={`${basePath}/2fa/codes`}>
             <CodeInput label="A code from the app, or a recovery code" error={error} />
-            <button type="submit">Turn off</button> <button formaction={`${basePath}/2fa/codes`}>New recovery codes</button>
+            <button type="submit">New recovery codes</button> <button formaction={`${basePath}/2fa/disable`}>Turn off</button>
           </form>
         </>
       )}

@@ -93,7 +93,7 @@ async function newCodes(c: Context<AppEnv>, session: Session, answer: object) {
   const hashes = await Promise.all(codes.map(async (code) => (await keys.hash("recovery", normalizeRecoveryCode(code)))[0]!));
   await storeRecoveryCodes(c.env.DB, session.userKey, hashes);
   if (prefersJSON(c.req.raw)) return c.json({ ...answer, recoveryCodes: codes });
-  setAuthCookie(c, "codes", await seal(c.var.keys, "codes", { sub: session.userKey, c: codes }, CODES_TTL), CODES_TTL);
+  setAuthCookie(c, "codes", await seal(c.var.keys, "codes", { sid: session.id, c: codes }, CODES_TTL), CODES_TTL);
   return c.redirect(`${c.var.config.basePath}/security`, 303);
 }
 
@@ -136,7 +136,9 @@ export const secondFactorRoutes = new Hono<AppEnv>()
   // Between the provider and the session: the code, then the session.
   // `?cancel`: back to sign in, this pending sign-in dropped.
   .get("/2fa", async (c) => {
-    if (c.req.query("cancel") !== undefined) clearAuthCookie(c, "verify");
+    // Only our own Cancel link (or the address bar) cancels: another site's link is a top-level GET too.
+    const cancel = c.req.query("cancel") !== undefined && ["same-origin", "none", undefined].includes(c.req.header("Sec-Fetch-Site"));
+    if (cancel) clearAuthCookie(c, "verify");
     else if (await readPendingSignIn(c)) return c.html(<SecondFactorPage basePath={c.var.config.basePath} />);
     return c.redirect(`${c.var.config.basePath}/signin`, 302);
   })
@@ -166,10 +168,11 @@ export const secondFactorRoutes = new Hono<AppEnv>()
         ...(factor.state === "on" && { recoveryCodesLeft: factor.recoveryCodesLeft, failedAttempts: factor.failedAttempts }),
       });
     }
-    // Recovery codes just made: shown this once, their cookie gone with it.
+    // Recovery codes just made: shown this once, their cookie gone with it,
+    // and only to the session that made them — not to whoever signs in next.
     const token = readAuthCookie(c, "codes");
-    const opened = token && (await open<{ sub: string; c: string[] }>(c.var.keys, "codes", token));
-    if (opened && opened.status === "valid" && opened.claims.sub === session.userKey) {
+    const opened = token && (await open<{ sid: string; c: string[] }>(c.var.keys, "codes", token));
+    if (opened && opened.status === "valid" && opened.claims.sid === session.id) {
       clearAuthCookie(c, "codes");
       return c.html(<RecoveryCodesPage basePath={c.var.config.basePath} codes={opened.claims.c} />);
     }
@@ -202,7 +205,6 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     await endUserSessions(c, session.userKey, { kind: "second_factor_changed", by: session.userKey, except: session.id });
     return newCodes(c, session, { enabled: true });
   })
-  // New recovery codes, for a current code; the old ones stop working.
   // New recovery codes, for a current code; the old ones stop working.
   .post(
     "/2fa/codes",

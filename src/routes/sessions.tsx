@@ -14,8 +14,9 @@ async function devices(c: Context<AppEnv>) {
   const session = await getSession(c);
   const { basePath } = c.var.config;
   if (!session) return notSignedIn(c);
-  const page = await listSessions(depsOf(c), session.userKey, { after: c.req.query("after"), current: session.id });
-  if (prefersJSON(c.req.raw)) return c.json(page);
+  const html = !prefersJSON(c.req.raw);
+  const page = await listSessions(depsOf(c), session.userKey, { after: c.req.query("after"), current: session.id, userAgents: html });
+  if (!html) return c.json(page);
   return c.html(<DevicesPage basePath={basePath} {...page} now={Date.now()} />);
 }
 

@@ -1,6 +1,7 @@
 import { generateCodeVerifier, generateState } from "arctic";
 import { Hono } from "hono/tiny";
 import { getSession } from "../http/current-session";
+import { readAuthCookie } from "../http/cookies";
 import type { AppEnv } from "../env";
 import { callbackURL, requireProvider, startFlow } from "../signin/flow";
 import { isLocalRequest } from "../http/origins";
@@ -20,7 +21,7 @@ export const signinRoutes = new Hono<AppEnv>()
     // Only the development provider, away from localhost: the same page on localhost is the way in.
     const here = new URL(c.req.url);
     here.hostname = "localhost";
-    return c.html(<SignInPage basePath={config.basePath} providers={providers} redirectTo={redirectTo} localURL={here.href} out={c.req.query("out") !== undefined} />);
+    return c.html(<SignInPage basePath={config.basePath} providers={providers} redirectTo={redirectTo} localURL={here.href} out={c.req.query("out") !== undefined && !readAuthCookie(c, "session")} />);
   })
   .get("/signin/:provider", limit("signin", perAddress), async (c) => {
     const provider = requireProvider(c);

@@ -12,8 +12,8 @@ export interface DeviceSession {
   current: boolean;
   /** A coarse name, "Firefox on Linux". */
   device: string;
-  /** The User-Agent it signed in with, for a finer name; null for sessions from before it was kept. */
-  userAgent: string | null;
+  /** The User-Agent it signed in with, for the devices page's finer name (`userAgents`); null for sessions from before it was kept. */
+  userAgent?: string | null;
   country: string | null;
   createdAt: string;
   /** When it was created or last renewed: only a renewal moves it. */
@@ -29,7 +29,7 @@ export interface DeviceSession {
  * twice, and none that lived through the paging is missed. An unreadable
  * cursor starts from the top.
  */
-export async function listSessions(deps: SessionDeps, userKey: string, options: { after?: string; current?: string } = {}): Promise<{ sessions: DeviceSession[]; next?: string }> {
+export async function listSessions(deps: SessionDeps, userKey: string, options: { after?: string; current?: string; userAgents?: boolean } = {}): Promise<{ sessions: DeviceSession[]; next?: string }> {
   const [, createdAt = 1e15, id = ""] = /^(\d{1,15})\.([\w-]+)$/.exec(options.after ?? "") ?? [];
   const rows = await listUserSessions(deps.db, userKey, deps.now(), +createdAt, id, PAGE + 1);
   const last = rows[PAGE - 1];
@@ -37,7 +37,8 @@ export async function listSessions(deps: SessionDeps, userKey: string, options: 
     id: row.id,
     current: row.id === options.current,
     device: row.device ?? "Unknown device",
-    userAgent: row.user_agent,
+    // Only for the owner's page: a whole User-Agent is more than an API needs to name a device.
+    ...(options.userAgents && { userAgent: row.user_agent }),
     country: row.country,
     createdAt: iso(row.created_at),
     lastUsedAt: iso(row.last_used_at),

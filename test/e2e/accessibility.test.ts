@@ -110,7 +110,9 @@ const pages: [name: string, reach: () => Promise<unknown>][] = [
     "second-factor prompt (wrong code)",
     async () => {
       await page.getByLabel("Code", { exact: true }).fill(code(10));
+      const answered = page.waitForResponse(url("/2fa/verify"));
       await page.getByRole("button", { name: "Verify" }).click();
+      expect((await answered).status()).toBe(400);
       await page.getByRole("alert").waitFor();
     },
   ],

@@ -4,7 +4,7 @@ import { parseConfig } from "../../src/config/config";
 import { call, signIn } from "./helpers";
 
 const SECRET = "0123456789abcdef0123456789abcdef";
-const limiters = { RATE_LIMITER: env.RATE_LIMITER, RATE_LIMITER_STRICT: env.RATE_LIMITER_STRICT };
+const limiters = { RATE_LIMITER: env.RATE_LIMITER, RATE_LIMITER_STRICT: env.RATE_LIMITER_STRICT, ASSETS: env.ASSETS };
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -24,6 +24,7 @@ describe("configuration", () => {
     [{ DEV_PROVIDER: "maybe" }, "DEV_PROVIDER must be \"true\" or \"false\""],
     [{ COOKIE_DOMAIN: "not a domain" }, "COOKIE_DOMAIN must be a domain name"],
     [{ RATE_LIMITER_STRICT: undefined }, "the RATE_LIMITER_STRICT binding is missing: declare it under [[ratelimits]] in wrangler.toml"],
+    [{ ASSETS: undefined }, 'the ASSETS binding is missing: declare [assets] with binding = "ASSETS" in wrangler.toml'],
     [{ ALLOWED_GITHUB_ORGS: "acme", GITHUB_CLIENT_ID: undefined, GITHUB_CLIENT_SECRET: undefined }, "ALLOWED_GITHUB_ORGS applies to github sign-in, which is not enabled"],
     [{ ALLOWED_USERS: "gitlab:583231" }, "ALLOWED_USERS names a provider this worker does not know (gitlab)"],
     [{ ALLOWED_GITHUB_ORGS: " , " }, "ALLOWED_GITHUB_ORGS is set but lists nothing: list entries, or remove ALLOWED_GITHUB_ORGS"],

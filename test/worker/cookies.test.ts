@@ -55,7 +55,7 @@ describe("cookies", () => {
   it("refuses a cookie over 4096 bytes with a clear error, and sets nothing", async () => {
     const app = new Hono<AppEnv>();
     app.use(async (c, next) => {
-      c.set("config", (parseConfig({ AUTH_SECRET: "x".repeat(32), DEV_PROVIDER: "true", RATE_LIMITER: env.RATE_LIMITER, RATE_LIMITER_STRICT: env.RATE_LIMITER_STRICT }) as { config: Config }).config);
+      c.set("config", (parseConfig({ AUTH_SECRET: "x".repeat(32), DEV_PROVIDER: "true", RATE_LIMITER: env.RATE_LIMITER, RATE_LIMITER_STRICT: env.RATE_LIMITER_STRICT, ASSETS: env.ASSETS }) as { config: Config }).config);
       c.set("origin", "http://localhost");
       await next();
     });

@@ -14,7 +14,7 @@ import { ERROR_CODES } from "../../src/errors";
 import { browse, call, Jar, LOCAL, sessionOf, signIn } from "./helpers";
 
 const json = { Accept: "application/json" };
-const limiters = { RATE_LIMITER: env.RATE_LIMITER, RATE_LIMITER_STRICT: env.RATE_LIMITER_STRICT };
+const limiters = { RATE_LIMITER: env.RATE_LIMITER, RATE_LIMITER_STRICT: env.RATE_LIMITER_STRICT, ASSETS: env.ASSETS };
 const SECRET = "0123456789abcdef0123456789abcdef";
 
 /** The one README paragraph that contains `marker`, its line breaks read as spaces. */
