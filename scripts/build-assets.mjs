@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The worker's static assets (wrangler.toml [assets], served by
-// src/http/assets.ts): the stylesheet as it is, and the devices page's
-// script bundled with bowser. Run by wrangler before `dev` and `deploy`
+// src/http/assets.ts): the stylesheet as it is, the devices page's script
+// bundled with bowser, and the Security page's with lean-qr. Run by wrangler before `dev` and `deploy`
 // ([build]) and by the test setup; the output is git-ignored.
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync } from "node:fs";
@@ -15,8 +15,8 @@ export async function buildAssets() {
   mkdirSync(ASSETS_DIR, { recursive: true });
   copyFileSync(join(root, "browser", "style.css"), join(ASSETS_DIR, "style.css"));
   await build({
-    entryPoints: [join(root, "browser", "devices.ts")],
-    outfile: join(ASSETS_DIR, "devices.js"),
+    entryPoints: ["devices", "security"].map((name) => join(root, "browser", `${name}.ts`)),
+    outdir: ASSETS_DIR,
     bundle: true,
     minify: true,
     format: "iife",

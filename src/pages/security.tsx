@@ -1,10 +1,9 @@
-import { raw } from "hono/html";
 import { Layout } from "./layout";
 import { CodeInput, FormError } from "./second-factor";
 
 export type SecondFactorState =
   | { state: "off" }
-  | { state: "pending"; qrSVG: string; secret: string; uri: string }
+  | { state: "pending"; secret: string; uri: string }
   | { state: "on"; since: string; recoveryCodesLeft: number; failedAttempts: number };
 
 export interface SecurityPageProps {
@@ -16,7 +15,7 @@ export interface SecurityPageProps {
 /** "Security": set up, confirm or turn off the second factor. */
 export function SecurityPage({ basePath, factor, error }: SecurityPageProps) {
   return (
-    <Layout title="Security" basePath={basePath}>
+    <Layout title="Security" basePath={basePath} script={factor.state === "pending" ? "security.js" : undefined}>
       <h1>Two-step verification</h1>
       <FormError error={error} />
       {factor.state === "off" && (
@@ -32,9 +31,7 @@ export function SecurityPage({ basePath, factor, error }: SecurityPageProps) {
       {factor.state === "pending" && (
         <>
           <p>Scan this with your authenticator app, or type in the key, then enter its code.</p>
-          <figure class="qr" aria-label="QR code of the authenticator key">
-            {raw(factor.qrSVG)}
-          </figure>
+          <figure class="qr" role="img" aria-label="QR code of the authenticator key" data-otpauth={factor.uri} />
           <p>
             Key: <code data-testid="totp-secret">{factor.secret}</code>
           </p>

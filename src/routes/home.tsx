@@ -20,4 +20,5 @@ export async function home(c: Context<AppEnv>) {
 export const homeRoutes = new Hono<AppEnv>()
   .get("/", home)
   .get("/style.css", (c) => serveAsset(c.env.ASSETS, "style.css"))
-  .get("/devices.js", (c) => serveAsset(c.env.ASSETS, "devices.js"));
+  .get("/devices.js", (c) => serveAsset(c.env.ASSETS, "devices.js"))
+  .get("/security.js", (c) => serveAsset(c.env.ASSETS, "security.js"));

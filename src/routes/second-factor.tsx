@@ -7,7 +7,6 @@ import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { readForm } from "../http/forms";
 import { audit } from "../platform/log";
-import { qrSVG } from "../second-factor/qr";
 import { SecondFactorPage } from "../pages/second-factor";
 import { RecoveryCodesPage, SecurityPage, type SecondFactorState } from "../pages/security";
 import { byIP, limit } from "../http/rate-limit";
@@ -75,7 +74,7 @@ async function securityState(c: Context<AppEnv>, session: Session): Promise<Seco
   const key = await totpKey(c, record);
   if (!key) return { state: "off" };
   const uri = totpURI(new URL(c.var.origin).host, session.user.email ?? session.user.login, key);
-  return { state: "pending", uri, secret: readableKey(key), qrSVG: qrSVG(uri) };
+  return { state: "pending", uri, secret: readableKey(key) };
 }
 
 /** How long new recovery codes wait, sealed in their cookie, for the page that shows them. */

@@ -1,6 +1,6 @@
 import jsQR from "jsqr";
 import { describe, expect, it } from "vitest";
-import { qrSVG } from "../../src/second-factor/qr";
+import { qrSVG } from "../../browser/qr";
 
 /** Rasterises the SVG's modules (the `M x y h1v1h-1z` squares) and reads them back with a QR decoder. */
 function decode(svg: string): string | null {

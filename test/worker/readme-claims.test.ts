@@ -150,10 +150,10 @@ describe("README: headers", () => {
 
   it("everything under /auth is no-store but the JWKS, the static assets and preflights", async () => {
     const jwks = /the JWKS \(`([^`]+)`/.exec(pages())![1];
-    const assets = /the stylesheet and `devices\.js` \(`([^`]+)`\)/.exec(pages())![1];
+    const assets = /the stylesheet and scripts \(`([^`]+)`\)/.exec(pages())![1];
     expect(pages()).toContain("CORS preflights (none)");
     for (const path of ["/auth/jwks.json", "/.well-known/jwks.json"]) expect((await call(path)).headers.get("Cache-Control")).toBe(jwks);
-    for (const path of ["/auth/style.css", "/auth/devices.js"]) expect((await call(path)).headers.get("Cache-Control")).toBe(assets);
+    for (const path of ["/auth/style.css", "/auth/devices.js", "/auth/security.js"]) expect((await call(path)).headers.get("Cache-Control")).toBe(assets);
     const preflight = await call("/auth/session", { method: "OPTIONS", headers: { Origin: "https://app.example.com", "Access-Control-Request-Method": "GET" } });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("Cache-Control")).toBeNull();

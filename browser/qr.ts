@@ -6,7 +6,8 @@ const QUIET = 4;
 /**
  * The authenticator URI as an inline SVG QR code (lean-qr's encoder, medium
  * error correction): one path, one unit per module, so it scales crisply
- * and costs no script, image request or CSP exception.
+ * and costs no image request or CSP exception. Drawn in the browser
+ * (`security.ts`): the encoder would cost the worker 2 KiB of its bundle.
  */
 export function qrSVG(text: string): string {
   const code = generate(text, { minCorrectionLevel: correction.M });
