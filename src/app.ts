@@ -10,6 +10,7 @@ import { getKeyring } from "./crypto/keys";
 import { noStoreWithOurCookies } from "./http/cookies";
 import { audit } from "./platform/log";
 import { changesState, isLocalRequest, sameOriginOnly } from "./http/origins";
+import { appOriginOf } from "./http/app-origin";
 import { proxy } from "./proxy/proxy";
 import { limit, perAddress } from "./http/rate-limit";
 import { refuseLargeBodies } from "./http/forms";
@@ -46,7 +47,9 @@ export function buildApp(config: Config): Hono<AppEnv> {
   app.use(async (c, next) => {
     c.set("config", config);
     c.set("keys", await keys);
-    c.set("origin", config.authOrigin ?? requestOrigin(c.req.url));
+    const app = appOriginOf(c.req.raw, c.req.url, config);
+    c.set("origin", app ?? config.authOrigin ?? requestOrigin(c.req.url));
+    c.set("onApp", app !== null);
     c.set("clientAddress", requestAddress(c.req.raw, config.trustedProxies));
     if (!originChecked) {
       originChecked = true;

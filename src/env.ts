@@ -28,8 +28,10 @@ export interface AppEnv {
   Variables: {
     config: Config;
     keys: Keyring;
-    /** The worker's public origin: `AUTH_URL` when set, else the request's. */
+    /** The worker's public origin: the app origin the request was made on (APP_ORIGINS), else `AUTH_URL` when set, else the request's. */
     origin: string;
+    /** Whether `origin` is an app origin: sign-in goes through `AUTH_URL`, and cookies are host-only. */
+    onApp: boolean;
     /**
      * The client's address: `CF-Connecting-IP`, or, when that is one of
      * TRUSTED_PROXIES, what they forwarded (see `clientAddress`).

@@ -31,6 +31,8 @@ export const ERROR_CODES = [
   "invalid_name",
   "invalid_state",
   "flow_missing",
+  "invalid_app",
+  "handoff_invalid",
   "access_denied",
   "missing_code",
   "provider_refused",

@@ -114,7 +114,7 @@ export class AuthService extends WorkerEntrypoint<Env> {
   async sessions(userKey: string, options: { after?: string } = {}): Promise<{ sessions: DeviceSession[]; next?: string }> {
     const parsed = typeof userKey === "string" ? parseUserKey(userKey) : null;
     if (!parsed) return { sessions: [] };
-    return listSessions(await serviceDeps(this.env, this.ctx), makeUserKey(parsed.provider, parsed.id), options);
+    return listSessions(await serviceDeps(this.env, this.ctx), makeUserKey(parsed.provider, parsed.id), { after: options?.after });
   }
 }
 

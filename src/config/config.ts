@@ -3,6 +3,7 @@ import type { Vars } from "../env";
 import { PROVIDERS } from "../providers";
 import type { Provider } from "../providers/types";
 import { parseUserList, type UserList } from "./user-list";
+import { parseOriginEntry, type AppOrigins } from "./app-origins";
 import { VarReader } from "./vars";
 
 export interface Config {
@@ -15,6 +16,10 @@ export interface Config {
   basePath: string;
   providers: Map<string, Provider>;
   allowedOrigins: Set<string>;
+  /** Origins of apps that sign in through `authOrigin` and get their own sessions by handoff; null when none. */
+  appOrigins: AppOrigins | null;
+  /** What a rewriting frontend sends in `X-Auth-Proxy-Secret` for its `X-Forwarded-Host` to count. */
+  proxySecret: string | null;
   /** People allowed to list and end other users' sessions. */
   adminUsers: UserList;
   /** People allowed to sign in (one of the allow-lists). */
@@ -50,22 +55,41 @@ const SHOWN = 50;
 /** An entry of a list that is not secret, by its position and its value. */
 const entryOf = (name: string, i: number, entry: string) => `${name} entry ${i + 1} ("${entry.slice(0, SHOWN)}")`;
 
+/** ALLOWED_ORIGINS: exact origins only; a pattern is refused, not left to match nothing. */
 function origins(vars: VarReader, name: string): Set<string> {
   const result = new Set<string>();
   for (const [i, entry] of vars.list(name).entries()) {
-    let url: URL | null = null;
-    try {
-      url = new URL(entry);
-    } catch {
-      // reported below
-    }
-    if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.pathname !== "/" || url.search || url.username) {
-      vars.problems.push(`${entryOf(name, i, entry)} is not an origin such as https://app.example.com`);
-      continue;
-    }
-    result.add(url.origin);
+    const parsed = parseOriginEntry(entry);
+    if (!parsed.ok) vars.problems.push(`${entryOf(name, i, entry)} ${parsed.reason}`);
+    else if ("pattern" in parsed) vars.problems.push(`${entryOf(name, i, entry)} is a pattern: ${name} takes exact origins; app origins, patterns included, go in APP_ORIGINS`);
+    else result.add(parsed.origin);
   }
   return result;
+}
+
+/** APP_ORIGINS: exact origins and one-label patterns (see `app-origins.ts`). */
+function appOrigins(vars: VarReader, warnings: string[], authOrigin: string | null): AppOrigins | null {
+  const exact = new Set<string>();
+  const patterns: RegExp[] = [];
+  const sources: string[] = [];
+  for (const [i, entry] of vars.list("APP_ORIGINS").entries()) {
+    const parsed = parseOriginEntry(entry);
+    if (!parsed.ok) vars.problems.push(`${entryOf("APP_ORIGINS", i, entry)} ${parsed.reason}`);
+    else if ("origin" in parsed) {
+      exact.add(parsed.origin);
+      sources.push(parsed.origin);
+    }
+    else {
+      patterns.push(parsed.pattern);
+      sources.push(parsed.source);
+      if (parsed.underPublicSuffix) {
+        warnings.push(`${entryOf("APP_ORIGINS", i, entry)} sits right under a public suffix: whoever can name a site there to match it is an app origin; prefer a domain of your own`);
+      }
+    }
+  }
+  if (exact.size + patterns.length === 0) return null;
+  if (!authOrigin) vars.problems.push("APP_ORIGINS needs AUTH_URL: the one origin every provider sends sign-ins back to, and that hands them off to the apps");
+  return { exact, patterns, sources };
 }
 
 /** TRUSTED_PROXIES: CIDRs, not secret, so a problem names the entry by its value. */
@@ -151,6 +175,10 @@ export function parseConfig(env: Vars): ConfigResult {
   }
 
   const allowedOrigins = origins(vars, "ALLOWED_ORIGINS");
+  const apps = appOrigins(vars, warnings, authOrigin);
+  const proxySecret = vars.string("PROXY_SECRET") ?? null;
+  if (proxySecret !== null && proxySecret.length < MIN_SECRET_LENGTH) vars.problems.push(`PROXY_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
+  if (proxySecret !== null && !apps) vars.problems.push("PROXY_SECRET is set but APP_ORIGINS is not: forwarded hosts count only when they are app origins");
   if (typeof (env.ASSETS as Fetcher | undefined)?.fetch !== "function") {
     vars.problems.push('the ASSETS binding is missing: declare [assets] with binding = "ASSETS" in wrangler.toml');
   }
@@ -182,6 +210,8 @@ export function parseConfig(env: Vars): ConfigResult {
       basePath,
       providers,
       allowedOrigins,
+      appOrigins: apps,
+      proxySecret,
       adminUsers,
       allowedUsers,
       allowedEmailDomains,

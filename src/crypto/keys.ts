@@ -1,7 +1,7 @@
 import { base64url, calculateJwkThumbprint, type JWK } from "jose";
 
 /** Every use of the secret gets its own key, so a key can never be used for another job. */
-export type KeyPurpose = "session" | "flow" | "verify" | "device" | "provider-token" | "totp" | "data-key" | "codes";
+export type KeyPurpose = "session" | "flow" | "verify" | "device" | "provider-token" | "totp" | "data-key" | "codes" | "handoff";
 /** Purposes that need an HMAC key rather than an encryption key. */
 export type HashPurpose = "refresh" | "rotation" | "recovery";
 const HASH_PURPOSES: ReadonlySet<string> = new Set<HashPurpose>(["refresh", "rotation", "recovery"]);

@@ -4,7 +4,7 @@
  * proxy recipes' tests can ask which names a browser sees on https.
  */
 
-export type CookieKind = "session" | "refresh" | "flow" | "verify" | "device" | "codes";
+export type CookieKind = "session" | "refresh" | "flow" | "verify" | "device" | "codes" | "handoff";
 
 /** Every cookie the worker writes, by kind, and its name before any prefix. */
 export const COOKIE_NAMES: Readonly<Record<CookieKind, string>> = {
@@ -16,6 +16,8 @@ export const COOKIE_NAMES: Readonly<Record<CookieKind, string>> = {
   device: "auth.device",
   /** New recovery codes, sealed, on their way to the one page that shows them. */
   codes: "auth.codes",
+  /** On an app origin, while its sign-in goes through AUTH_URL: the secret a handoff code is bound to. */
+  handoff: "auth.handoff",
 };
 
 /**

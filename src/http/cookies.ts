@@ -44,7 +44,8 @@ interface Scope {
 
 /** Where our cookies go on this request, and their prefix (see `cookiePrefix`). */
 function scope(c: Context<AppEnv>): Scope {
-  const { cookieDomain } = c.var.config;
+  // An app origin's cookies are its own: host-only, whatever COOKIE_DOMAIN says for the worker's.
+  const cookieDomain = c.var.onApp ? null : c.var.config.cookieDomain;
   const secure = c.var.origin.startsWith("https:");
   const options: CookieOptions = { path: "/", httpOnly: true, sameSite: "Lax", secure };
   if (cookieDomain) options.domain = cookieDomain;

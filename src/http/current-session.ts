@@ -183,6 +183,7 @@ export async function startSession(c: Context<AppEnv>, fresh: NewSession): Promi
   const prepared = await prepareSession(deps, fresh, {
     device: describeDevice(userAgent ?? undefined),
     user_agent: userAgent,
+    origin: c.var.onApp ? c.var.origin : null,
     country: (c.req.raw.cf?.country as string | undefined) ?? null,
   });
   const cookies = [authCookie(c, "session", prepared.token, prepared.maxAge), refreshCookie(c, prepared.record.id, prepared.secret, prepared.maxAge)];

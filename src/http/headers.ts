@@ -19,7 +19,9 @@ import type { AppEnv } from "../env";
  */
 export function securityHeaders(config: Config): MiddlewareHandler<AppEnv> {
   const providerOrigins = [...config.providers.values()].flatMap((provider) => provider.origins);
-  const formAction = ["'self'", ...new Set([...providerOrigins, ...config.allowedOrigins])].join(" ");
+  // With APP_ORIGINS, a sign-in's redirects go from the app to AUTH_URL and back.
+  const apps = config.appOrigins ? [config.authOrigin!, ...config.appOrigins.sources] : [];
+  const formAction = ["'self'", ...new Set([...providerOrigins, ...config.allowedOrigins, ...apps])].join(" ");
   const forPages: [string, string][] = [
     ["Content-Security-Policy", `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`],
     ["Cross-Origin-Opener-Policy", "same-origin"],

@@ -8,6 +8,7 @@ import { changesState, isLocalRequest } from "./origins";
 import { schemaMissing } from "../platform/d1";
 import { ErrorPage, MisconfiguredPage } from "../pages/error";
 import { serveAsset } from "./assets";
+import { signInAtAuthOrigin } from "../signin/handoff";
 
 /** JSON for API callers (`Accept: application/json`), HTML for browsers. */
 export function prefersJSON(request: Request): boolean {
@@ -106,7 +107,8 @@ export function notSignedIn(c: Context<AppEnv>, { back, as }: NotSignedInOptions
   }
   const signin = signInURL(c, back);
   const browser = as !== "api" && (c.req.header("Accept") ?? "").includes("text/html");
-  if (browser && get && as !== "forward-auth") return c.redirect(signin, 302);
+  // On an app origin, straight to AUTH_URL: signed in there, the handoff comes back without a page.
+  if (browser && get && as !== "forward-auth") return c.var.onApp ? signInAtAuthOrigin(c, "/signin", back) : c.redirect(signin, 302);
   const absolute = c.var.origin + signin;
   c.header("X-Auth-Signin", absolute);
   challenge(c, bearerToken(c) ? "invalid_token" : undefined);

@@ -1,4 +1,5 @@
 import type { Provider } from "../providers/types";
+import type { AppSignIn } from "../signin/handoff";
 import { Layout } from "./layout";
 
 export interface SignInPageProps {
@@ -9,9 +10,11 @@ export interface SignInPageProps {
   localURL: string;
   /** Just signed out: say so. */
   out?: boolean;
+  /** The app origin this sign-in is for, carried on to the provider's start. */
+  app?: AppSignIn | null;
 }
 
-export function SignInPage({ basePath, providers, redirectTo, localURL, out }: SignInPageProps) {
+export function SignInPage({ basePath, providers, redirectTo, localURL, out, app }: SignInPageProps) {
   return (
     <Layout title="Sign in" basePath={basePath}>
       <h1>Sign in</h1>
@@ -19,6 +22,8 @@ export function SignInPage({ basePath, providers, redirectTo, localURL, out }: S
       {providers[0] ? (
         <form method="get" action={`${basePath}/signin/${providers[0].id}`}>
           <input type="hidden" name="redirect_to" value={redirectTo} />
+          {app && <input type="hidden" name="app" value={app.origin} />}
+          {app && <input type="hidden" name="h" value={app.hash} />}
           {providers.map((provider) => (
             <button type="submit" class="primary" formaction={`${basePath}/signin/${provider.id}`}>
               Continue with {provider.name}

@@ -30,6 +30,8 @@ export type AuditEvent =
   | "database_error"
   | "allowlist_login_match"
   | "allowlist_login_ignored"
+  | "handoff"
+  | "handoff_refused"
   | "error";
 
 export interface AuditFields {

@@ -25,7 +25,7 @@ async function adminRequest(c: Context<AppEnv>) {
 export const adminRoutes = new Hono<AppEnv>()
   .get("/admin/sessions", async (c) => {
     const { user } = await adminRequest(c);
-    return c.json({ user, ...(await listSessions(depsOf(c), user, { after: c.req.query("after") })) });
+    return c.json({ user, ...(await listSessions(depsOf(c), user, { after: c.req.query("after"), ownOrigin: c.var.config.authOrigin ?? c.var.origin })) });
   })
   .delete("/admin/sessions", async (c) => {
     const { admin, user } = await adminRequest(c);

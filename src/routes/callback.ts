@@ -32,7 +32,7 @@ export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", limi
     if (!query.code) throw new AuthError(400, "missing_code", `${provider.name} did not send a sign-in code.`);
 
     const tokens = await provider.exchangeCode({ code: query.code, codeVerifier: flow.cv, redirectURI: callbackURL(c, provider) });
-    const next = await completeSignIn(c, provider, await provider.profile(tokens), { tokens, remember: flow.rem, redirectTo: flow.rt });
+    const next = await completeSignIn(c, provider, await provider.profile(tokens), { tokens, remember: flow.rem, redirectTo: flow.rt, app: flow.app });
     return c.redirect(next, 302);
   } catch (error) {
     signInRefused(c, provider.id, error);

@@ -15,7 +15,12 @@ async function devices(c: Context<AppEnv>) {
   const { basePath } = c.var.config;
   if (!session) return notSignedIn(c);
   const html = !prefersJSON(c.req.raw);
-  const page = await listSessions(depsOf(c), session.userKey, { after: c.req.query("after"), current: session.id, userAgents: html });
+  const page = await listSessions(depsOf(c), session.userKey, {
+    after: c.req.query("after"),
+    current: session.id,
+    userAgents: html,
+    ownOrigin: c.var.config.authOrigin ?? c.var.origin,
+  });
   if (!html) return c.json(page);
   return c.html(<DevicesPage basePath={basePath} {...page} now={Date.now()} />);
 }

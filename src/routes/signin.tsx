@@ -8,32 +8,46 @@ import { isLocalRequest } from "../http/origins";
 import { limit, perAddress } from "../http/rate-limit";
 import { SignInPage } from "../pages/signin";
 import { safeRedirect } from "../http/redirects";
+import { appSignIn, handOff, redeemHandoff, signInAtAuthOrigin } from "../signin/handoff";
 
 export const signinRoutes = new Hono<AppEnv>()
   .get("/signin", async (c) => {
     const { config } = c.var;
-    const redirectTo = safeRedirect(c.req.query("redirect_to"), c.var.origin, config.allowedOrigins);
+    // An app origin signs in at AUTH_URL, and comes back with a handoff.
+    if (c.var.onApp) return signInAtAuthOrigin(c, "/signin", c.req.query("redirect_to"));
+    const app = appSignIn(c);
+    const redirectTo = safeRedirect(c.req.query("redirect_to"), app?.origin ?? c.var.origin, config.allowedOrigins);
+    // Signed in here already: an app gets its handoff at once, no page, no provider.
+    if (app) {
+      const session = await getSession(c);
+      if (session) return c.redirect(await handOff(c, session, app, redirectTo), 302);
+    }
     // Someone sent here on their way somewhere (a proxy's 401) who is in fact
     // signed in — perhaps only needing a renewal — goes straight on.
-    if (c.req.query("redirect_to") && (await getSession(c))) return c.redirect(redirectTo, 302);
+    else if (c.req.query("redirect_to") && (await getSession(c))) return c.redirect(redirectTo, 302);
     const local = isLocalRequest(c);
     const providers = [...config.providers.values()].filter((provider) => local || !provider.localOnly);
     // Only the development provider, away from localhost: the same page on localhost is the way in.
     const here = new URL(c.req.url);
     here.hostname = "localhost";
-    return c.html(<SignInPage basePath={config.basePath} providers={providers} redirectTo={redirectTo} localURL={here.href} out={c.req.query("out") !== undefined && !readAuthCookie(c, "session")} />);
+    return c.html(<SignInPage basePath={config.basePath} providers={providers} redirectTo={redirectTo} localURL={here.href} out={c.req.query("out") !== undefined && !readAuthCookie(c, "session")} app={app} />);
   })
   .get("/signin/:provider", limit("signin", perAddress), async (c) => {
+    if (c.var.onApp) return signInAtAuthOrigin(c, `/signin/${encodeURIComponent(c.req.param("provider"))}`, c.req.query("redirect_to"));
     const provider = requireProvider(c);
+    const app = appSignIn(c);
     const state = generateState();
     const codeVerifier = generateCodeVerifier();
     await startFlow(c, {
       st: state,
       cv: codeVerifier,
       prv: provider.id,
-      rt: safeRedirect(c.req.query("redirect_to"), c.var.origin, c.var.config.allowedOrigins),
+      rt: safeRedirect(c.req.query("redirect_to"), app?.origin ?? c.var.origin, c.var.config.allowedOrigins),
       rem: c.req.query("remember") === "1",
+      app,
     });
     const url = provider.authorizationURL({ state, codeVerifier, redirectURI: callbackURL(c, provider) });
     return c.redirect(url.toString(), 302);
-  });
+  })
+  // On an app origin: the end of its sign-in at AUTH_URL.
+  .get("/handoff", limit("callback", perAddress), async (c) => c.redirect(await redeemHandoff(c, c.req.query("code")), 302));

@@ -20,6 +20,7 @@ import {
 import { randomToken } from "../crypto/random";
 import { newSessionId } from "../session/session";
 import type { SignIn } from "../signin/completion";
+import type { AppSignIn } from "../signin/handoff";
 import { nowSeconds } from "../platform/time";
 import { looksLikeRecoveryCode, matchingStep, normalizeRecoveryCode } from "./totp";
 
@@ -51,6 +52,8 @@ export interface PendingSignIn {
   rem: boolean;
   /** Where to go afterwards, already checked by `safeRedirect`. */
   rt: string;
+  /** The app origin the sign-in is for, if any. */
+  app?: AppSignIn | null;
 }
 
 export const userKeyOf = (pending: PendingSignIn) => userKey(pending.prv, pending.usr.id);
@@ -103,6 +106,7 @@ export async function startPendingSignIn(c: Context<AppEnv>, pending: SignIn): P
     prt: pending.tokens.refreshToken,
     rem: pending.remember,
     rt: pending.redirectTo,
+    app: pending.app,
   };
   setAuthCookie(c, "verify", await seal(c.var.keys, "verify", { ...claims }, PENDING_TTL), PENDING_TTL);
 }

@@ -5,6 +5,7 @@ import { AuthError } from "../errors";
 import { revocationWindow } from "./revocations";
 import { deleteExpiredPendingSignIns } from "../second-factor/store";
 import { deleteSpentSessions } from "./store";
+import { deleteExpiredHandoffs } from "../signin/handoff";
 import { nowSeconds } from "../platform/time";
 
 const BATCH = 500;
@@ -14,7 +15,7 @@ const MAX_BATCHES = 20;
  * The Cron Trigger's job: delete refresh records once they have been over —
  * expired, idle or revoked — for longer than the revocation window, so that
  * "sign out everywhere" and an admin's "end all" still find every session a
- * cookie or token could name; expired pending sign-ins; and the second
+ * cookie or token could name; expired pending sign-ins and handoff codes; and the second
  * factor's data key after a rotation (src/data-key.ts). In bounded
  * batches, so one run never holds D1 for long.
  */
@@ -31,8 +32,14 @@ export async function cleanUp(db: D1Database, config: Config, now = nowSeconds()
     pending += removed;
     if (removed < BATCH) break;
   }
+  let handoffs = 0;
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    const removed = await deleteExpiredHandoffs(db, now, BATCH);
+    handoffs += removed;
+    if (removed < BATCH) break;
+  }
   // Re-wraps the data key within one run of a rotation (so the old secret can go), and moves older TOTP keys onto it.
   const totpResealed = await resealLegacyTOTPKeys(db, config.secrets).catch((error) => (error instanceof AuthError ? error.code : "unavailable"));
-  audit("cleanup", { deleted, pendingSignIns: pending, totpResealed });
+  audit("cleanup", { deleted, pendingSignIns: pending, handoffs, totpResealed });
   return deleted;
 }

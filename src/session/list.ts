@@ -8,8 +8,11 @@ const PAGE = 50;
 
 /** One of a user's live sessions, as the devices API shows it. */
 export interface DeviceSession {
+  /** The browser's sessions as one: ending it ends all of them. */
   id: string;
   current: boolean;
+  /** The origins it is signed in on: the worker's own, and app origins it was handed off to. */
+  origins: string[];
   /** A coarse name, "Firefox on Linux". */
   device: string;
   /** The User-Agent it signed in with, for the devices page's finer name (`userAgents`); null for sessions from before it was kept. */
@@ -29,13 +32,19 @@ export interface DeviceSession {
  * twice, and none that lived through the paging is missed. An unreadable
  * cursor starts from the top.
  */
-export async function listSessions(deps: SessionDeps, userKey: string, options: { after?: string; current?: string; userAgents?: boolean } = {}): Promise<{ sessions: DeviceSession[]; next?: string }> {
+export async function listSessions(
+  deps: SessionDeps,
+  userKey: string,
+  options: { after?: string; current?: string; userAgents?: boolean; ownOrigin?: string } = {},
+): Promise<{ sessions: DeviceSession[]; next?: string }> {
   const [, createdAt = 1e15, id = ""] = /^(\d{1,15})\.([\w-]+)$/.exec(options.after ?? "") ?? [];
-  const rows = await listUserSessions(deps.db, userKey, deps.now(), +createdAt, id, PAGE + 1);
+  const rows = await listUserSessions(deps.db, userKey, deps.now(), +createdAt, id, PAGE + 1, options.current ?? "");
+  const own = options.ownOrigin ?? deps.config.authOrigin ?? "";
   const last = rows[PAGE - 1];
   const sessions = rows.slice(0, PAGE).map((row) => ({
     id: row.id,
-    current: row.id === options.current,
+    current: row.current === 1,
+    origins: [...new Set(row.origins.split(" ").map((origin) => origin || own))],
     device: row.device ?? "Unknown device",
     // Only for the owner's page: a whole User-Agent is more than an API needs to name a device.
     ...(options.userAgents && { userAgent: row.user_agent }),

@@ -90,14 +90,16 @@ async function finish(deps: SessionDeps, ended: Revoked[], how: RevocationContex
   if (revocations.length) deps.waitUntil(Promise.all(revocations));
 }
 
-/** Ends one session (with `owner`, only if it is theirs); null when there was no live session to end. */
+/**
+ * Ends one session — with the others of its family, one sign-in across app
+ * origins — (with `owner`, only if it is theirs); null when there was no
+ * live session to end.
+ */
 export async function endSession(deps: SessionDeps, sessionId: string, how: RevocationContext & { owner?: string }): Promise<Revoked | null> {
   const ended = await revokeSession(deps.db, sessionId, deps.now(), how.owner);
-  if (ended) {
-    await revokeSessionId(deps.kv, deps.config, ended.id);
-    await finish(deps, [ended], how);
-  }
-  return ended;
+  await Promise.all(ended.map((row) => revokeSessionId(deps.kv, deps.config, row.id)));
+  await finish(deps, ended, how);
+  return ended[0] ?? null;
 }
 
 /** Ids per round: with the statement's own five, under D1's 100 bound parameters. */

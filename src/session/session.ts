@@ -92,6 +92,9 @@ export interface NewSession {
   profile: Profile;
   tokens: ProviderTokens;
   remember: boolean;
+  /** A handoff to an app origin: when the person signed in, and the session it was handed off from. */
+  signedInAt?: number;
+  family?: string;
 }
 
 /** A session sealed but not stored yet: the caller checks its cookies fit before `commitSession`. */
@@ -107,7 +110,7 @@ export interface PreparedSession {
 }
 
 /** Seals a new session and its refresh secret; nothing is written yet. */
-export async function prepareSession(deps: SessionDeps, fresh: NewSession, client: { device: string; user_agent: string | null; country: string | null }): Promise<PreparedSession> {
+export async function prepareSession(deps: SessionDeps, fresh: NewSession, client: { device: string; user_agent: string | null; country: string | null; origin: string | null }): Promise<PreparedSession> {
   const { config, keys } = deps;
   const now = deps.now();
   const id = newSessionId();
@@ -122,7 +125,7 @@ export async function prepareSession(deps: SessionDeps, fresh: NewSession, clien
     pax: fresh.tokens.accessTokenExpiresAt,
     rem: fresh.remember,
     end: idleEndsAt,
-    ath: now,
+    ath: fresh.signedInAt ?? now,
   };
   const { token, session } = await sealClaims(deps, claims);
   const secret = newSecret();
@@ -139,6 +142,7 @@ export async function prepareSession(deps: SessionDeps, fresh: NewSession, clien
       secret_hash: (await hashSecret(keys, secret))[0]!,
       provider_refresh_token: refreshToken ? await seal(keys, "provider-token", { rt: refreshToken }, endsAt - now) : null,
       ...client,
+      family: fresh.family ?? null,
       remember: fresh.remember ? 1 : 0,
       created_at: now,
       last_used_at: now,

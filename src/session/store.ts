@@ -19,6 +19,10 @@ export interface SessionRecord {
   /** The User-Agent at sign-in, for naming the device in the owner's browser. */
   user_agent: string | null;
   country: string | null;
+  /** The app origin whose cookies hold it; null: the worker's own origin. */
+  origin: string | null;
+  /** The session it was handed off from; null: none, it heads its own family. */
+  family: string | null;
   remember: number;
   created_at: number;
   last_used_at: number;
@@ -33,9 +37,9 @@ export function insertSession(db: D1Database, record: Omit<SessionRecord, "previ
   return run(() =>
     db
       .prepare(
-        `INSERT INTO sessions (id, user_key, provider, secret_hash, provider_refresh_token, device, user_agent, country, remember,
+        `INSERT INTO sessions (id, user_key, provider, secret_hash, provider_refresh_token, device, user_agent, country, origin, family, remember,
            created_at, last_used_at, idle_expires_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)`,
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
       )
       .bind(
         record.id,
@@ -46,6 +50,8 @@ export function insertSession(db: D1Database, record: Omit<SessionRecord, "previ
         record.device,
         record.user_agent,
         record.country,
+        record.origin,
+        record.family,
         record.remember,
         record.created_at,
         record.last_used_at,
@@ -99,13 +105,20 @@ export function storeProviderRefreshToken(db: D1Database, id: string, secretHash
 export type Revoked = Pick<SessionRecord, "id" | "user_key" | "provider" | "provider_refresh_token">;
 const revokedColumns = "id, user_key, provider, provider_refresh_token";
 
-/** Ends one session; with `userKey`, only if it belongs to that user. Null when there was nothing live to end. */
-export function revokeSession(db: D1Database, id: string, now: number, userKey?: string): Promise<Revoked | null> {
+/**
+ * Ends a session and the rest of its family — the sessions one sign-in
+ * made on app origins, and the one they were handed off from; with
+ * `userKey`, only if the session belongs to that user. The session named
+ * comes first; empty when nothing live was ended.
+ */
+export async function revokeSession(db: D1Database, id: string, now: number, userKey?: string): Promise<Revoked[]> {
   const owner = userKey === undefined ? "" : " AND user_key = ?3";
   const statement = db.prepare(
-    `UPDATE sessions SET revoked_at = ?1 WHERE id = ?2${owner} AND revoked_at IS NULL RETURNING ${revokedColumns}`,
+    `WITH f AS (SELECT coalesce(family, id) AS id FROM sessions WHERE id = ?2${owner})
+     UPDATE sessions SET revoked_at = ?1 WHERE (id IN f OR family IN f) AND revoked_at IS NULL RETURNING ${revokedColumns}`,
   );
-  return run(() => (userKey === undefined ? statement.bind(now, id) : statement.bind(now, id, userKey)).first<Revoked>());
+  const { results } = await run(() => (userKey === undefined ? statement.bind(now, id) : statement.bind(now, id, userKey)).all<Revoked>());
+  return results.sort((a, b) => +(b.id === id) - +(a.id === id));
 }
 
 /**
@@ -139,16 +152,27 @@ export async function revokeTargets(db: D1Database, targets: Targets, entered: s
   return results;
 }
 
-export type ActiveSession = Pick<SessionRecord, "id" | "device" | "user_agent" | "country" | "created_at" | "last_used_at"> & { ends_at: number };
+/** A browser's live sessions, one family (see `revokeSession`) as one: `id` is the family's. */
+export type ActiveSession = Pick<SessionRecord, "id" | "device" | "user_agent" | "country" | "created_at" | "last_used_at"> & {
+  ends_at: number;
+  /** The app origins among them, space-separated; "" for the worker's own. */
+  origins: string;
+  /** 1 when `current` is one of them. */
+  current: number;
+};
 
-/** Up to `limit` of a user's live sessions, newest first, from after (`created_at`, `id`) on. */
-export async function listUserSessions(db: D1Database, userKey: string, now: number, createdAt: number, id: string, limit: number): Promise<ActiveSession[]> {
+/** Up to `limit` of a user's live session families, newest first, from after (`created_at`, `id`) on. */
+export async function listUserSessions(db: D1Database, userKey: string, now: number, createdAt: number, id: string, limit: number, current: string): Promise<ActiveSession[]> {
   const { results } = await run(() =>
     db
       .prepare(
-        `SELECT id, device, user_agent, country, created_at, last_used_at, min(idle_expires_at, expires_at) AS ends_at FROM sessions WHERE user_key = ?1 AND revoked_at IS NULL AND ?2 < expires_at AND ?2 < idle_expires_at AND (created_at, id) < (?3, ?4) ORDER BY created_at DESC, id DESC LIMIT ?5`,
+        `SELECT coalesce(family, id) AS id, device, user_agent, country, min(created_at) AS created_at, max(last_used_at) AS last_used_at,
+                max(min(idle_expires_at, expires_at)) AS ends_at, group_concat(coalesce(origin, ''), ' ') AS origins, max(id = ?6) AS current
+           FROM sessions WHERE user_key = ?1 AND revoked_at IS NULL AND ?2 < expires_at AND ?2 < idle_expires_at
+          GROUP BY coalesce(family, id) HAVING (min(created_at), coalesce(family, id)) < (?3, ?4)
+          ORDER BY created_at DESC, id DESC LIMIT ?5`,
       )
-      .bind(userKey, now, createdAt, id, limit)
+      .bind(userKey, now, createdAt, id, limit, current)
       .all<ActiveSession>(),
   );
   return results;

@@ -10,6 +10,7 @@ import type { Provider, ProviderTokens } from "../providers/types";
 import { enabledSecondFactor, isRememberedDevice, MAX_ATTEMPTS, rememberDevice, startPendingSignIn, type PendingSignIn } from "../second-factor/second-factor";
 import { completePendingSignIn } from "../second-factor/store";
 import { userKey } from "../session/user-key";
+import { handOff, type AppSignIn } from "./handoff";
 
 /**
  * Who gets a session: the one place a sign-in ends, however it got here.
@@ -28,8 +29,10 @@ export interface SignIn {
   profile: Profile;
   tokens: ProviderTokens;
   remember: boolean;
-  /** Where to go afterwards, already checked by `safeRedirect`. */
+  /** Where to go afterwards, already checked by `safeRedirect` (on `app`'s origin, when there is one). */
   redirectTo: string;
+  /** The app origin this sign-in is for: it ends in a handoff there. */
+  app?: AppSignIn | null;
 }
 
 /**
@@ -41,7 +44,7 @@ export async function completeSignIn(
   c: Context<AppEnv>,
   provider: Provider,
   fetched: Profile,
-  rest: Pick<SignIn, "tokens" | "remember" | "redirectTo">,
+  rest: Pick<SignIn, "tokens" | "remember" | "redirectTo" | "app">,
 ): Promise<string> {
   const profile = boundProfile(fetched, provider.name);
   checkAllowed(c.var.config, provider, { ...profile, orgs: fetched.orgs }, c);
@@ -77,6 +80,7 @@ export async function completeSecondFactor(
     tokens: { accessToken: pending.pat, accessTokenExpiresAt: pending.pax, refreshToken: pending.prt },
     remember: pending.rem,
     redirectTo: pending.rt,
+    app: pending.app,
   };
   return createSession(c, signIn, checked.method, rememberThisDevice && checked.deviceKey);
 }
@@ -96,5 +100,5 @@ async function createSession(c: Context<AppEnv>, signIn: SignIn, method?: string
   if (deviceKey) await rememberDevice(c, user, deviceKey);
   if (method) audit("second_factor_success", { sessionId: session.id, user, method }, c);
   audit("signin", { sessionId: session.id, user, provider: signIn.provider, remember: signIn.remember }, c);
-  return signIn.redirectTo;
+  return signIn.app ? handOff(c, session, signIn.app, signIn.redirectTo) : signIn.redirectTo;
 }

@@ -10,6 +10,7 @@ import { isLocalRequest } from "../http/origins";
 import type { Provider } from "../providers/types";
 import { open, seal } from "../crypto/seal";
 import { nowSeconds } from "../platform/time";
+import type { AppSignIn } from "./handoff";
 
 /** The provider named in the path (or `id`), if it is enabled and may serve this request. */
 export function requireProvider(c: Context<AppEnv>, id = c.req.param("provider") ?? ""): Provider {
@@ -36,6 +37,8 @@ export interface FlowClaims {
   /** Where to go afterwards, already checked by `safeRedirect`. */
   rt: string;
   rem: boolean;
+  /** The app origin this sign-in is for (APP_ORIGINS), when it started there. */
+  app?: AppSignIn | null;
 }
 
 /** A flow in the cookie, with when it started (epoch seconds). */
