@@ -34,6 +34,7 @@ export function DevicesPage({ basePath, sessions, next, now }: { basePath: strin
               <p class="muted">
                 {session.country ? `${session.country} · ` : ""}last used <When at={session.lastUsedAt} now={now} /> · signed in <When at={session.createdAt} now={now} />
               </p>
+              {session.origins.length > 1 && <p class="muted">On {session.origins.map((origin) => new URL(origin).host).join(", ")}</p>}
             </div>
             <form method="post" action={`${basePath}/sessions/${session.id}`}>
               <input type="hidden" name="_method" value="DELETE" />

@@ -44,7 +44,8 @@ export async function listSessions(
   const sessions = rows.slice(0, PAGE).map((row) => ({
     id: row.id,
     current: row.current === 1,
-    origins: [...new Set(row.origins.split(" ").map((origin) => origin || own))],
+    // The worker's own first, then the apps'.
+    origins: [...new Set(row.origins.split(" ").sort().map((origin) => origin || own))],
     device: row.device ?? "Unknown device",
     // Only for the owner's page: a whole User-Agent is more than an API needs to name a device.
     ...(options.userAgents && { userAgent: row.user_agent }),

@@ -29,8 +29,8 @@ export interface DevServer {
  * dev` itself instead, skipping `npm run dev`'s configuration check and
  * migrations: how a broken configuration reaches the worker.
  */
-export async function startDevServer(vars: Record<string, string> = {}, { unchecked = false } = {}): Promise<DevServer> {
-  const port = await freePort();
+export async function startDevServer(vars: Record<string, string> = {}, { unchecked = false, port: chosen }: { unchecked?: boolean; port?: number } = {}): Promise<DevServer> {
+  const port = chosen ?? (await freePort());
   const state = mkdtempSync(join(tmpdir(), "esw-e2e-"));
   const args = ["--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--show-interactive-dev-session=false"];
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
