@@ -27,7 +27,9 @@ const HOSTING_SUFFIXES = new Set(
   (
     "vercel.app now.sh workers.dev pages.dev netlify.app herokuapp.com github.io gitlab.io fly.dev onrender.com web.app firebaseapp.com " +
     "appspot.com azurewebsites.net azurestaticapps.net cloudfront.net amplifyapp.com railway.app up.railway.app deno.dev glitch.me " +
-    "replit.app repl.co ngrok.io ngrok.app ngrok-free.app trycloudflare.com r2.dev surge.sh blogspot.com vercel.dev"
+    "replit.app replit.dev repl.co ngrok.io ngrok.app ngrok-free.app ngrok.dev trycloudflare.com r2.dev surge.sh blogspot.com vercel.dev " +
+    "ondigitalocean.app app.github.dev github.dev run.app a.run.app cloudfunctions.net azurecontainerapps.io supabase.co hf.space " +
+    "streamlit.app csb.app stackblitz.io webcontainer.io gitpod.io lovable.app deno.net"
   ).split(" "),
 );
 const REGISTRY_LABELS = new Set("ac co com edu gob go gov mil ne net or org".split(" "));
@@ -64,7 +66,8 @@ export function parseOriginEntry(entry: string): ParsedOrigin {
     } catch {
       return notOrigin;
     }
-    return { ok: true, origin: url.origin };
+    // Only what it says: `https://evil.example\app.example.com` parses as evil.example.
+    return url.hostname === host!.toLowerCase() ? { ok: true, origin: url.origin } : notOrigin;
   }
   const [first, ...rest] = host!.toLowerCase().split(".");
   if (first === "*" && rest.length === 0) return { ok: false, reason: "is a bare *: name the domain, such as https://*.example.com" };

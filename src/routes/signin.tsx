@@ -1,20 +1,38 @@
 import { generateCodeVerifier, generateState } from "arctic";
+import type { MiddlewareHandler } from "hono";
 import { Hono } from "hono/tiny";
 import { getSession } from "../http/current-session";
 import { readAuthCookie } from "../http/cookies";
 import type { AppEnv } from "../env";
 import { callbackURL, requireProvider, startFlow } from "../signin/flow";
 import { isLocalRequest } from "../http/origins";
-import { limit, perAddress } from "../http/rate-limit";
+import { limit, perAddress, rateLimit } from "../http/rate-limit";
+import { browserSessionOnly } from "../http/scope";
 import { SignInPage } from "../pages/signin";
 import { safeRedirect } from "../http/redirects";
 import { appSignIn, handOff, redeemHandoff, signInAtAuthOrigin } from "../signin/handoff";
 
+/**
+ * A handoff acts for the session it is minted from: only for the browser's
+ * own cookie pair (as every route that acts), never a bearer credential,
+ * and counted like a sign-in start — each one writes a D1 row.
+ */
+const handoffStart: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.req.query("app") === undefined) return next();
+  await rateLimit(c, "signin", perAddress(c));
+  return browserSessionOnly(c, next);
+};
+
 export const signinRoutes = new Hono<AppEnv>()
-  .get("/signin", async (c) => {
+  .get("/signin", handoffStart, async (c) => {
     const { config } = c.var;
-    // An app origin signs in at AUTH_URL, and comes back with a handoff.
-    if (c.var.onApp) return signInAtAuthOrigin(c, "/signin", c.req.query("redirect_to"));
+    if (c.var.onApp) {
+      // Signed in here already: straight on. Another handoff would only add a session beside this one.
+      const redirectTo = c.req.query("redirect_to");
+      if (await getSession(c)) return c.redirect(safeRedirect(redirectTo, c.var.origin, config.allowedOrigins), 302);
+      // An app origin signs in at AUTH_URL, and comes back with a handoff.
+      return signInAtAuthOrigin(c, "/signin", redirectTo);
+    }
     const app = appSignIn(c);
     const redirectTo = safeRedirect(c.req.query("redirect_to"), app?.origin ?? c.var.origin, config.allowedOrigins);
     // Signed in here already: an app gets its handoff at once, no page, no provider.

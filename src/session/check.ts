@@ -5,6 +5,7 @@ import { toSession, type Session, type SessionClaims } from "./session";
 import type { SessionDeps } from "./deps";
 import { accessTokenAudience, verifyAccessToken } from "../crypto/tokens";
 import { parseUserKey } from "./user-key";
+import { isAppOrigin } from "../config/app-origins";
 
 /**
  * What someone presents to prove a session: the sealed session (from the
@@ -53,6 +54,10 @@ export async function openCredential(deps: SessionDeps, presented: Credential, o
     if (opened.reason === "unknown_key") deps.audit("key_not_found", { reason: "session" });
     return null;
   }
+  // A session is good on the origin whose cookie it is, not where another origin's server replays it.
+  const apps = deps.config.appOrigins;
+  const app = apps && origin !== deps.config.authOrigin && isAppOrigin(apps, origin) ? origin : undefined;
+  if (opened.claims.org !== app) return null;
   return { kind: "sealed", status: opened.status, claims: opened.claims };
 }
 

@@ -59,6 +59,7 @@ const carryOver = (claims: SessionClaims, record: { expires_at: number; idle_exp
   pax: token ? token.pax : claims.pax,
   rem: claims.rem,
   ath: claims.ath,
+  org: claims.org,
   end: Math.min(record.expires_at, record.idle_expires_at),
 });
 
@@ -165,6 +166,9 @@ export async function renewSession(deps: SessionDeps, claims: SessionClaims & { 
   const fields = { sessionId: claims.sid, user: claims.sub, provider: claims.prv };
   const allowed = await recheckAllowed(config, config.providers.get(claims.prv), claims.usr, current, now);
   if (allowed.status === "unknown") deps.audit("allowlist_recheck_failed", { ...fields, reason: allowed.reason });
+  // An app origin's session holds a copy of the provider token it cannot
+  // refresh: past it, only AUTH_URL's session can ask again, and hand off anew.
+  if (allowed.status === "unknown" && claims.org) return ENDED;
   if (allowed.status === "refused") {
     deps.audit("signin_refused", { ...fields, reason: allowed.reason });
     await endSession(deps, claims.sid, { kind: "not_allowed", by: "system", accessToken: current.accessToken });

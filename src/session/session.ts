@@ -29,6 +29,8 @@ export interface SessionClaims {
   end?: number;
   /** When the person signed in (epoch seconds), kept across renewals. Absent from older cookies. */
   ath?: number;
+  /** The app origin (APP_ORIGINS) whose cookie this is; absent: the worker's own. Good nowhere else. */
+  org?: string;
 }
 
 export interface Session {
@@ -92,9 +94,10 @@ export interface NewSession {
   profile: Profile;
   tokens: ProviderTokens;
   remember: boolean;
-  /** A handoff to an app origin: when the person signed in, and the session it was handed off from. */
+  /** A handoff to an app origin: when the person signed in, the family it joins, and the end it may not outlive. */
   signedInAt?: number;
   family?: string;
+  endsBy?: number;
 }
 
 /** A session sealed but not stored yet: the caller checks its cookies fit before `commitSession`. */
@@ -114,7 +117,7 @@ export async function prepareSession(deps: SessionDeps, fresh: NewSession, clien
   const { config, keys } = deps;
   const now = deps.now();
   const id = newSessionId();
-  const endsAt = now + (fresh.remember ? config.rememberTtl : config.maxTtl);
+  const endsAt = Math.min(now + (fresh.remember ? config.rememberTtl : config.maxTtl), fresh.endsBy ?? Infinity);
   const idleEndsAt = fresh.remember ? endsAt : Math.min(endsAt, now + config.idleTtl);
   const claims: SessionClaims & { end: number } = {
     sid: id,
@@ -126,6 +129,7 @@ export async function prepareSession(deps: SessionDeps, fresh: NewSession, clien
     rem: fresh.remember,
     end: idleEndsAt,
     ath: fresh.signedInAt ?? now,
+    ...(client.origin && { org: client.origin }),
   };
   const { token, session } = await sealClaims(deps, claims);
   const secret = newSecret();

@@ -114,7 +114,7 @@ const revokedColumns = "id, user_key, provider, provider_refresh_token";
 export async function revokeSession(db: D1Database, id: string, now: number, userKey?: string): Promise<Revoked[]> {
   const owner = userKey === undefined ? "" : " AND user_key = ?3";
   const statement = db.prepare(
-    `WITH f AS (SELECT coalesce(family, id) AS id FROM sessions WHERE id = ?2${owner})
+    `WITH f AS (SELECT coalesce(family, id) AS id FROM sessions WHERE (id = ?2 OR family = ?2)${owner} LIMIT 1)
      UPDATE sessions SET revoked_at = ?1 WHERE (id IN f OR family IN f) AND revoked_at IS NULL RETURNING ${revokedColumns}`,
   );
   const { results } = await run(() => (userKey === undefined ? statement.bind(now, id) : statement.bind(now, id, userKey)).all<Revoked>());

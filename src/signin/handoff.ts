@@ -115,25 +115,29 @@ export async function deleteExpiredHandoffs(db: D1Database, now: number, batch: 
  * On the app origin: the code — once, within its 60 s, for this origin,
  * with this browser's secret, while the session that handed it off lives;
  * all in one conditional statement — becomes a session of this origin's
- * own, in that session's family. Answers where to go next.
+ * own, in that session's family and never outliving it. Answers where to
+ * go next. A code is spent the first time it is shown on its origin, right
+ * or wrong: one minted for a victim's session on an attacker's secret is
+ * dead once the victim's browser, lacking that secret, has shown it.
  */
 export async function redeemHandoff(c: Context<AppEnv>, code: string | undefined): Promise<string> {
   const secret = readAuthCookie(c, "handoff");
-  if (!c.var.onApp || !code || !secret || code.length > 64) throw invalidCode();
+  if (!c.var.onApp || !code || code.length > 64) throw invalidCode();
   const now = nowSeconds();
-  const [codeHash, secretHash] = await Promise.all([sha256(code), sha256(secret)]);
+  // No secret matches nothing, and still spends the code.
+  const [codeHash, secretHash] = await Promise.all([sha256(code), secret ? sha256(secret) : ""]);
   const row = await run(() =>
     c.env.DB.prepare(
-      `UPDATE handoffs SET used_at = ?1
-        WHERE code_hash = ?2 AND used_at IS NULL AND ?1 < expires_at AND app_origin = ?3 AND browser_hash = ?4
-          AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = handoffs.session_id AND s.revoked_at IS NULL AND ?1 < s.expires_at AND ?1 < s.idle_expires_at)
-        RETURNING session_id, payload`,
+      `UPDATE handoffs SET used_at = ?1 WHERE code_hash = ?2 AND used_at IS NULL AND app_origin = ?3
+        RETURNING payload, browser_hash = ?4 AND ?1 < expires_at AS ok,
+          (SELECT coalesce(s.family, s.id) FROM sessions s WHERE s.id = handoffs.session_id AND s.revoked_at IS NULL AND ?1 < s.expires_at AND ?1 < s.idle_expires_at) AS family,
+          (SELECT s.expires_at FROM sessions s WHERE s.id = handoffs.session_id) AS ends_at`,
     )
       .bind(now, codeHash, c.var.origin, secretHash)
-      .first<{ session_id: string; payload: string }>(),
+      .first<{ payload: string; ok: number; family: string | null; ends_at: number }>(),
   );
-  const opened = row && (await open<Handed>(c.var.keys, "handoff", row.payload));
-  if (!opened || opened.status !== "valid") {
+  const opened = row?.ok ? await open<Handed>(c.var.keys, "handoff", row.payload) : null;
+  if (!row?.family || opened?.status !== "valid") {
     audit("handoff_refused", { reason: c.var.origin }, c);
     throw invalidCode();
   }
@@ -146,7 +150,8 @@ export async function redeemHandoff(c: Context<AppEnv>, code: string | undefined
     tokens: { accessToken: handed.pat, accessTokenExpiresAt: handed.pax, refreshToken: null },
     remember: handed.rem,
     signedInAt: handed.ath,
-    family: row.session_id,
+    family: row.family,
+    endsBy: row.ends_at,
   });
   audit("signin", { sessionId: session.id, user: session.userKey, provider: session.provider, reason: "handoff" }, c);
   return safeRedirect(handed.rt, c.var.origin, c.var.config.allowedOrigins);
