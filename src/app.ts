@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
-import { cors } from "hono/cors";
+import { crossOrigin } from "./http/cors";
 import { requestAddress } from "./http/client-address";
 import type { Config } from "./config/config";
 import type { AppEnv } from "./env";
@@ -67,17 +67,7 @@ export function buildApp(config: Config): Hono<AppEnv> {
   app.use(secure);
 
   const auth = new Hono<AppEnv>();
-  // Credentialed CORS for exactly the ALLOWED_ORIGINS (never `*`). Only
-  // cross-origin requests carry `Origin` on a GET, so the rest skip it;
-  // everything here is `no-store`, so no cache needs `Vary: Origin` for them.
-  const crossOrigin = cors({
-    origin: (origin) => (config.allowedOrigins.has(origin) ? origin : null),
-    credentials: true,
-    allowMethods: ["GET", "POST", "DELETE"],
-    allowHeaders: ["Content-Type", "Authorization"],
-    maxAge: 600,
-  });
-  auth.use((c, next) => (c.req.header("Origin") === undefined && c.req.method !== "OPTIONS" ? next() : crossOrigin(c, next)));
+  auth.use(crossOrigin(config.allowedOrigins));
   auth.use(async (c, next) => {
     await next();
     // Everything here is personal; nothing may be cached on the way.
