@@ -11,73 +11,14 @@ import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import { parseOriginEntry } from "../../src/config/app-origins";
 import { parseConfig } from "../../src/config/config";
-import { call, countingD1, countingKV, fakeClock, Jar, LOCAL } from "./helpers";
+import { call, countingD1, countingKV, fakeClock, LOCAL } from "./helpers";
+import { APP, APPS, Browser, PREVIEW, PROXY_SECRET as SECRET, signInDev } from "./origins-browser";
 
-const SECRET = "proxy-secret-0123456789abcdef0123456789";
-/** One object per configuration: the worker caches its configuration per env object. */
-const APPS = { AUTH_URL: LOCAL, APP_ORIGINS: "https://app.example.com, https://*.preview.example.com", PROXY_SECRET: SECRET };
 const ORGS = { ...APPS, ALLOWED_GITHUB_ORGS: "acme" };
 const SHORT = { ...APPS, SESSION_IDLE_TTL: "3600", SESSION_MAX_TTL: "7200" };
 const LOW = { ...APPS, RATE_LIMITER: env.LOW_RATE_LIMIT, RATE_LIMITER_STRICT: env.LOW_RATE_LIMIT };
-const APP = "https://app.example.com";
-const PREVIEW = "https://pr-7.preview.example.com";
 
 const json = { Accept: "application/json" };
-
-/** A browser across origins: a cookie jar per origin; every response's cookies kept. */
-class Browser {
-  readonly jars = new Map<string, Jar>();
-  constructor(readonly vars: Record<string, unknown> = APPS) {}
-
-  jar(origin: string): Jar {
-    let jar = this.jars.get(origin);
-    if (!jar) this.jars.set(origin, (jar = new Jar()));
-    return jar;
-  }
-
-  async send(url: string, init: RequestInit = {}): Promise<Response> {
-    const jar = this.jar(new URL(url).origin);
-    const headers = new Headers(init.headers);
-    if (!headers.has("Accept")) headers.set("Accept", "text/html");
-    if (jar.cookies.size) headers.set("Cookie", jar.header);
-    const response = await call(url, { ...init, headers }, this.vars);
-    jar.take(response);
-    return response;
-  }
-
-  /** Follows redirects as a navigation would (browsers stop at 20). */
-  async go(url: string, init: RequestInit = {}, max = 20): Promise<{ response: Response; hops: string[] }> {
-    const hops = [url];
-    let response = await this.send(url, init);
-    for (let i = 0; response.status >= 300 && response.status < 400 && i < max; i++) {
-      url = new URL(response.headers.get("Location")!, url).href;
-      hops.push(url);
-      response = await this.send(url);
-    }
-    return { response, hops };
-  }
-
-  /** `/auth/session` on `origin`, keeping any renewed cookies. */
-  async session(origin: string): Promise<{ status: number; body: any }> {
-    const response = await this.send(`${origin}/auth/session`, { headers: json });
-    return { status: response.status, body: await response.json() };
-  }
-
-  /** The development provider's page at AUTH_URL, filled in and followed (no redirects past `stop`). */
-  async approve(page: Response, name: string): Promise<Response> {
-    const html = await page.text();
-    const field = (n: string) => new RegExp(`name="${n}" value="([^"]*)"`).exec(html)![1]!.replace(/&amp;/g, "&");
-    const form = new URLSearchParams({ name, state: field("state"), redirect_uri: field("redirect_uri"), code_challenge: field("code_challenge") });
-    return (await this.go(`${LOCAL}/auth/dev/authorize`, { method: "POST", body: form, headers: { Origin: LOCAL, "Content-Type": "application/x-www-form-urlencoded" } })).response;
-  }
-}
-
-/** Signs in on `origin` (AUTH_URL or an app) with the development provider. */
-async function signInDev(browser: Browser, name: string, origin = LOCAL) {
-  const { response } = await browser.go(`${origin}/auth/signin/dev?redirect_to=%2F`);
-  expect(response.status).toBe(200);
-  return browser.approve(response, name);
-}
 
 /** Signs in on an app origin with the GitHub stand-in, choosing who and how it behaves. */
 async function signInGitHubOnApp(browser: Browser, login: string, behave: string, origin = APP) {

@@ -5,79 +5,17 @@ import { parseConfig } from "../../src/config/config";
 import { getKeyring } from "../../src/crypto/keys";
 import { open } from "../../src/crypto/seal";
 import type { SessionClaims } from "../../src/session/session";
-import { call, fakeClock, Jar, LOCAL } from "./helpers";
+import { call, fakeClock, LOCAL } from "./helpers";
+import { APP, APPS, Browser, PREVIEW, PROXY_SECRET as SECRET, signInDev } from "./origins-browser";
 
-const SECRET = "proxy-secret-0123456789abcdef0123456789";
-/** One object for every call: the worker caches its configuration per env, as deployed. */
-const APPS = { AUTH_URL: LOCAL, APP_ORIGINS: "https://app.example.com, https://*.preview.example.com", PROXY_SECRET: SECRET };
-const APP = "https://app.example.com";
-const PREVIEW = "https://pr-7.preview.example.com";
 const bindings = { RATE_LIMITER: env.RATE_LIMITER, RATE_LIMITER_STRICT: env.RATE_LIMITER_STRICT, ASSETS: env.ASSETS };
 
-/** A browser across origins: a cookie jar per origin, redirects followed, every URL it went to kept. */
-class Browser {
-  readonly jars = new Map<string, Jar>();
-  readonly visited: string[] = [];
-
-  jar(origin: string): Jar {
-    let jar = this.jars.get(origin);
-    if (!jar) this.jars.set(origin, (jar = new Jar()));
-    return jar;
-  }
-
-  /** One request, no redirect followed. */
-  async send(url: string, init: RequestInit = {}): Promise<Response> {
-    this.visited.push(url);
-    const jar = this.jar(new URL(url).origin);
-    const headers = new Headers(init.headers);
-    headers.set("Accept", "text/html");
-    if (jar.cookies.size) headers.set("Cookie", jar.header);
-    const response = await call(url, { ...init, headers }, APPS);
-    jar.take(response);
-    return response;
-  }
-
-  /** Follows redirects, as a browser's navigation would. */
-  async go(url: string, init: RequestInit = {}): Promise<Response> {
-    let response = await this.send(url, init);
-    for (let hops = 0; response.status >= 300 && response.status < 400 && hops < 10; hops++) {
-      url = new URL(response.headers.get("Location")!, url).href;
-      response = await this.send(url);
-    }
-    return response;
-  }
-
-  /** The development provider's page, filled in: how a sign-in at AUTH_URL gets a person. */
-  async approve(page: Response, name: string): Promise<Response> {
-    const html = await page.text();
-    const field = (n: string) => new RegExp(`name="${n}" value="([^"]*)"`).exec(html)![1]!.replace(/&amp;/g, "&");
-    const form = new URLSearchParams({ name, state: field("state"), redirect_uri: field("redirect_uri"), code_challenge: field("code_challenge") });
-    return this.go(`${LOCAL}/auth/dev/authorize`, { method: "POST", body: form, headers: { Origin: LOCAL, "Content-Type": "application/x-www-form-urlencoded" } });
-  }
-
-  async session(origin: string): Promise<{ status: number; body: any }> {
-    const jar = this.jar(origin);
-    const response = await call(`${origin}/auth/session`, { headers: { Cookie: jar.header } }, APPS);
-    return { status: response.status, body: await response.json() };
-  }
-}
-
-/** Signs in on `origin` (an app) with the development provider at AUTH_URL: the whole trip. */
-async function signInOnApp(browser: Browser, name: string, origin = APP, path = "/dash") {
-  const page = await browser.go(`${origin}/auth/signin/dev?redirect_to=${encodeURIComponent(path)}`);
-  expect(page.status).toBe(200);
-  return browser.approve(page, name);
-}
-
-/** The handoff URL the worker sends a browser to, without following it. */
+/** The handoff URL the worker sends a browser to after a sign-in on `origin`, not followed. */
 async function handoffURL(browser: Browser, name: string, origin = APP): Promise<string> {
-  const page = await browser.go(`${origin}/auth/signin/dev?redirect_to=%2F`);
-  const html = await page.text();
-  const field = (n: string) => new RegExp(`name="${n}" value="([^"]*)"`).exec(html)![1]!.replace(/&amp;/g, "&");
-  const form = new URLSearchParams({ name, state: field("state"), redirect_uri: field("redirect_uri"), code_challenge: field("code_challenge") });
-  let response = await browser.send(`${LOCAL}/auth/dev/authorize`, { method: "POST", body: form, headers: { Origin: LOCAL, "Content-Type": "application/x-www-form-urlencoded" } });
-  response = await browser.send(new URL(response.headers.get("Location")!, LOCAL).href);
-  const location = response.headers.get("Location")!;
+  const { response: page } = await browser.go(`${origin}/auth/signin/dev?redirect_to=%2F`);
+  const posted = await browser.submit(page, name);
+  const callback = await browser.send(new URL(posted.headers.get("Location")!, LOCAL).href);
+  const location = callback.headers.get("Location")!;
   expect(location).toMatch(new RegExp(`^${origin.replace(/\./g, "\\.")}/auth/handoff\\?code=[\\w-]{43}$`));
   return location;
 }
@@ -166,7 +104,7 @@ describe("one sign-in across app origins", () => {
 
   it("signs in on an app at AUTH_URL and hands the session back with a code: the app gets host-only cookies of its own", async () => {
     const browser = new Browser();
-    const landed = await signInOnApp(browser, "Ada Apps");
+    const landed = await signInDev(browser, "Ada Apps", APP, "/dash");
     expect(browser.visited.at(-1)).toBe(`${APP}/dash`);
     expect(landed.status).toBe(404); // no such page on the worker; an app would serve it
     // The app's own cookies, under __Host- (https, no Domain), and the browser's secret gone.
@@ -191,9 +129,9 @@ describe("one sign-in across app origins", () => {
 
   it("signs a browser signed in at AUTH_URL in on a second app origin without a provider trip or a page, and signs all out at once", async () => {
     const browser = new Browser();
-    await signInOnApp(browser, "Once Everywhere");
+    await signInDev(browser, "Once Everywhere", APP);
     const before = browser.visited.length;
-    const page = await browser.go(`${PREVIEW}/auth`);
+    const { response: page } = await browser.go(`${PREVIEW}/auth`);
     expect(page.status).toBe(200);
     const trip = browser.visited.slice(before);
     // The app page, AUTH_URL (signed in: a code at once), the code, the app page again.

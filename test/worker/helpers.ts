@@ -78,6 +78,13 @@ export class Jar {
   }
 }
 
+/** A form posted from our own origin, as a browser sends it. */
+export const formPost = (form: Record<string, string>, headers: Record<string, string> = {}): RequestInit => ({
+  method: "POST",
+  body: new URLSearchParams(form),
+  headers: { Origin: LOCAL, "Content-Type": "application/x-www-form-urlencoded", ...headers },
+});
+
 /** Calls the worker with the jar's cookies and keeps the cookies it sets. */
 export async function browse(jar: Jar, url: string, init: RequestInit = {}, vars: Record<string, unknown> = {}): Promise<Response> {
   const headers = new Headers(init.headers);

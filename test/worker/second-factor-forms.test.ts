@@ -6,14 +6,9 @@ import { env } from "cloudflare:workers";
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { generateHOTP } from "@oslojs/otp";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { browse, call, Jar, LOCAL, signIn } from "./helpers";
+import { browse, call, formPost, Jar, LOCAL, signIn } from "./helpers";
 
 const json = { Accept: "application/json" };
-const post = (form: Record<string, string>, headers: Record<string, string> = {}): RequestInit => ({
-  method: "POST",
-  body: new URLSearchParams(form),
-  headers: { Origin: LOCAL, "Content-Type": "application/x-www-form-urlencoded", ...headers },
-});
 
 afterEach(() => vi.useRealTimers());
 
@@ -30,7 +25,7 @@ async function settingUp(name: string) {
 /** Signed in with the second factor on (by JSON, so no auth.codes cookie). */
 async function enrolled(name: string) {
   const { jar, secret } = await settingUp(name);
-  const enabled = await browse(jar, "/auth/2fa/enable", post({ code: codeFor(secret) }, json));
+  const enabled = await browse(jar, "/auth/2fa/enable", formPost({ code: codeFor(secret) }, json));
   if (enabled.status !== 200) throw new Error(`enable answered ${enabled.status}`);
   return { jar, secret };
 }
@@ -63,7 +58,7 @@ describe("second-factor forms under attack", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now());
     // Turned on by the form; the 303 to /auth/security is not followed (tab closed, request failed, navigation interrupted).
-    const enabled = await browse(jar, "/auth/2fa/enable", post({ code: codeFor(secret) }));
+    const enabled = await browse(jar, "/auth/2fa/enable", formPost({ code: codeFor(secret) }));
     expect(enabled.status).toBe(303);
     expect(jar.get("auth.codes")).toBeTruthy();
     const signedOut = await browse(jar, "/auth/signout", { method: "POST", headers: { Origin: LOCAL } });
@@ -71,7 +66,7 @@ describe("second-factor forms under attack", () => {
     // Whoever signs in to that account next in this browser (within 5 minutes) — by remembered device or a code — sees them.
     vi.setSystemTime(Date.now() + 30_000);
     await pending("Lingering Codes", jar);
-    expect((await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret) }))).status).toBe(303);
+    expect((await browse(jar, "/auth/2fa/verify", formPost({ code: codeFor(secret) }))).status).toBe(303);
     const page = await (await browse(jar, "/auth/security")).text();
     expect(codesIn(page)).toEqual([]);
   });

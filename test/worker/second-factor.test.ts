@@ -9,14 +9,9 @@ import worker from "../../src/index";
 import { getKeyring } from "../../src/crypto/keys";
 import { open, seal } from "../../src/crypto/seal";
 import { matchingStep, newRecoveryCodes, normalizeRecoveryCode } from "../../src/second-factor/totp";
-import { browse, call, Jar, LOCAL, sessionOf, signIn } from "./helpers";
+import { browse, call, formPost, Jar, LOCAL, sessionOf, signIn } from "./helpers";
 
 const json = { Accept: "application/json" };
-const post = (form: Record<string, string>, headers: Record<string, string> = {}): RequestInit => ({
-  method: "POST",
-  body: new URLSearchParams(form),
-  headers: { Origin: LOCAL, "Content-Type": "application/x-www-form-urlencoded", ...headers },
-});
 
 afterEach(() => vi.useRealTimers());
 
@@ -33,7 +28,7 @@ async function enrolled(name: string, vars: Record<string, unknown> = {}) {
   const body = await setup.text();
   if (setup.status !== 200) throw new Error(`set-up answered ${setup.status}: ${body}`);
   const { secret, otpauthURI } = JSON.parse(body) as { secret: string; otpauthURI: string };
-  const enabled = await browse(jar, "/auth/2fa/enable", post({ code: codeFor(secret) }, json), vars);
+  const enabled = await browse(jar, "/auth/2fa/enable", formPost({ code: codeFor(secret) }, json), vars);
   const { recoveryCodes } = await enabled.json<{ recoveryCodes: string[] }>();
   return { jar, secret, otpauthURI, recoveryCodes };
 }
@@ -100,11 +95,11 @@ describe("enrollment", () => {
   it("turns on only with a current code, and answers with ten recovery codes once", async () => {
     const { jar } = await signIn("dev", { as: "Enabler" });
     const { secret } = await (await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, ...json } })).json<{ secret: string }>();
-    const wrong = await browse(jar, "/auth/2fa/enable", post({ code: "000000" }, json));
+    const wrong = await browse(jar, "/auth/2fa/enable", formPost({ code: "000000" }, json));
     expect(wrong.status).toBe(400);
-    const stale = await browse(jar, "/auth/2fa/enable", post({ code: codeFor(secret, -3) }, json));
+    const stale = await browse(jar, "/auth/2fa/enable", formPost({ code: codeFor(secret, -3) }, json));
     expect(stale.status).toBe(400);
-    const right = await browse(jar, "/auth/2fa/enable", post({ code: codeFor(secret) }, json));
+    const right = await browse(jar, "/auth/2fa/enable", formPost({ code: codeFor(secret) }, json));
     expect(right.status).toBe(200);
     const { recoveryCodes } = await right.json<{ recoveryCodes: string[] }>();
     expect(recoveryCodes).toHaveLength(10);
@@ -130,7 +125,7 @@ describe("recovery codes in a browser", () => {
 
   it("turning it on redirects, and the Security page shows the codes once, sealed in a cookie until then", async () => {
     const { jar, secret } = await settingUp("Redirected");
-    const enabled = await browse(jar, "/auth/2fa/enable", post({ code: codeFor(secret) }));
+    const enabled = await browse(jar, "/auth/2fa/enable", formPost({ code: codeFor(secret) }));
     expect(enabled.status).toBe(303);
     expect(enabled.headers.get("Location")).toBe("/auth/security");
     const sealed = jar.get("auth.codes")!;
@@ -150,12 +145,12 @@ describe("recovery codes in a browser", () => {
     // The codes shown are the ones that work.
     await browse(jar, "/auth/signout", { method: "POST", headers: { Origin: LOCAL } });
     const signingIn = await pending("Redirected");
-    expect((await browse(signingIn, "/auth/2fa/verify", post({ code: codes[0]! }))).status).toBe(303);
+    expect((await browse(signingIn, "/auth/2fa/verify", formPost({ code: codes[0]! }))).status).toBe(303);
   });
 
   it("another user's codes cookie shows nothing", async () => {
     const { jar, secret } = await settingUp("Cookie Owner");
-    await browse(jar, "/auth/2fa/enable", post({ code: codeFor(secret) }));
+    await browse(jar, "/auth/2fa/enable", formPost({ code: codeFor(secret) }));
     const { jar: other } = await signIn("dev", { as: "Cookie Thief" });
     const page = await (await call("/auth/security", { headers: { Cookie: `${other.header}; auth.codes=${jar.get("auth.codes")}` } })).text();
     expect(codesIn(page)).toEqual([]);
@@ -163,31 +158,31 @@ describe("recovery codes in a browser", () => {
 
   it("new codes, for a current code, replace the old ones, audited; JSON callers get them in the answer", async () => {
     const { jar, recoveryCodes } = await enrolled("Renewer");
-    const wrong = await browse(jar, "/auth/2fa/codes", post({ code: "000000" }, json));
+    const wrong = await browse(jar, "/auth/2fa/codes", formPost({ code: "000000" }, json));
     expect(wrong.status).toBe(400);
     expect(await wrong.json()).toMatchObject({ error: "invalid_code" });
     const log = vi.spyOn(console, "log");
-    const renewed = await browse(jar, "/auth/2fa/codes", post({ code: recoveryCodes[0]! }, json));
+    const renewed = await browse(jar, "/auth/2fa/codes", formPost({ code: recoveryCodes[0]! }, json));
     expect(renewed.status).toBe(200);
     const { recoveryCodes: fresh } = await renewed.json<{ recoveryCodes: string[] }>();
     expect(fresh).toHaveLength(10);
     expect(events(log)).toEqual(expect.arrayContaining([expect.objectContaining({ event: "recovery_codes_renewed", user: "dev:renewer" })]));
     log.mockRestore();
     const signingIn = await pending("Renewer");
-    const old = await browse(signingIn, "/auth/2fa/verify", post({ code: recoveryCodes[1]! }, json));
+    const old = await browse(signingIn, "/auth/2fa/verify", formPost({ code: recoveryCodes[1]! }, json));
     expect(await old.json()).toMatchObject({ error: "invalid_code" });
-    expect((await browse(signingIn, "/auth/2fa/verify", post({ code: fresh[0]! }))).status).toBe(303);
+    expect((await browse(signingIn, "/auth/2fa/verify", formPost({ code: fresh[0]! }))).status).toBe(303);
   });
 
   it("a browser renewing them is sent to see them once; without a recent sign-in it is refused", async () => {
     const { jar, secret } = await enrolled("Browser Renewer");
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 30_000);
-    const renewed = await browse(jar, "/auth/2fa/codes", post({ code: codeFor(secret) }));
+    const renewed = await browse(jar, "/auth/2fa/codes", formPost({ code: codeFor(secret) }));
     expect(renewed.status).toBe(303);
     expect(codesIn(await (await browse(jar, "/auth/security")).text())).toHaveLength(10);
     vi.setSystemTime(Date.now() + 11 * 60_000);
-    const late = await browse(jar, "/auth/2fa/codes", post({ code: codeFor(secret) }, json));
+    const late = await browse(jar, "/auth/2fa/codes", formPost({ code: codeFor(secret) }, json));
     expect(late.status).toBe(403);
     expect(await late.json()).toMatchObject({ error: "reauthentication_required" });
   });
@@ -216,16 +211,16 @@ describe("signing in with a second factor", () => {
     const { secret } = await enrolled("Guesser");
     const jar = await pending("Guesser");
     for (let attempt = 1; attempt <= 4; attempt++) {
-      const wrong = await browse(jar, "/auth/2fa/verify", post({ code: "000000" }, json));
+      const wrong = await browse(jar, "/auth/2fa/verify", formPost({ code: "000000" }, json));
       expect(wrong.status).toBe(400);
       expect(await wrong.json()).toMatchObject({ error: "invalid_code" });
     }
     const verifyCookie = jar.get("auth.verify")!;
-    expect((await browse(jar, "/auth/2fa/verify", post({ code: "111111" }, json))).status).toBe(400);
+    expect((await browse(jar, "/auth/2fa/verify", formPost({ code: "111111" }, json))).status).toBe(400);
     // Past the user's back-off (which five wrong codes start), to reach the pending sign-in's own limit.
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 1_000);
-    const sixth = await call("/auth/2fa/verify", post({ code: codeFor(secret) }, { ...json, Cookie: `auth.verify=${verifyCookie}` }));
+    const sixth = await call("/auth/2fa/verify", formPost({ code: codeFor(secret) }, { ...json, Cookie: `auth.verify=${verifyCookie}` }));
     expect(sixth.status).toBe(400);
     expect(await sixth.json()).toMatchObject({ error: "pending_signin_void" });
     expect(sixth.headers.getSetCookie()).toEqual(expect.arrayContaining([expect.stringMatching(/^auth\.verify=; Max-Age=0/)]));
@@ -237,7 +232,7 @@ describe("signing in with a second factor", () => {
     const jar = await pending("Coder");
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 30_000);
-    const response = await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret) }));
+    const response = await browse(jar, "/auth/2fa/verify", formPost({ code: codeFor(secret) }));
     expect(response.status).toBe(303);
     expect(response.headers.get("Location")).toBe("/auth");
     expect(jar.get("auth.verify")).toBeUndefined();
@@ -256,7 +251,7 @@ describe("signing in with a second factor", () => {
     expect(response.headers.get("Location")).toBe("/auth/2fa");
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 30_000);
-    await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret) }));
+    await browse(jar, "/auth/2fa/verify", formPost({ code: codeFor(secret) }));
     const lines = events(log).filter((line) => /^(signin|second_factor_success)/.test(line.event));
     log.mockRestore();
     const [plain, verified] = [(await sessionOf(direct)).body.sessionId, (await sessionOf(jar)).body.sessionId];
@@ -275,28 +270,28 @@ describe("signing in with a second factor", () => {
     vi.setSystemTime(Date.now() + 30_000);
     const code = codeFor(secret);
     const first = await pending("Replayer");
-    expect((await browse(first, "/auth/2fa/verify", post({ code }))).status).toBe(303);
+    expect((await browse(first, "/auth/2fa/verify", formPost({ code }))).status).toBe(303);
     const second = await pending("Replayer");
-    expect((await browse(second, "/auth/2fa/verify", post({ code }, json))).status).toBe(400);
+    expect((await browse(second, "/auth/2fa/verify", formPost({ code }, json))).status).toBe(400);
     vi.setSystemTime(Date.now() + 30_000);
-    expect((await browse(second, "/auth/2fa/verify", post({ code: codeFor(secret) }))).status).toBe(303);
+    expect((await browse(second, "/auth/2fa/verify", formPost({ code: codeFor(secret) }))).status).toBe(303);
   });
 
   it("a recovery code works once", async () => {
     const { recoveryCodes } = await enrolled("Recoverer");
     const first = await pending("Recoverer");
-    expect((await browse(first, "/auth/2fa/verify", post({ code: recoveryCodes[0]!.toUpperCase() }))).status).toBe(303);
+    expect((await browse(first, "/auth/2fa/verify", formPost({ code: recoveryCodes[0]!.toUpperCase() }))).status).toBe(303);
     const second = await pending("Recoverer");
-    expect((await browse(second, "/auth/2fa/verify", post({ code: recoveryCodes[0]! }, json))).status).toBe(400);
-    expect((await browse(second, "/auth/2fa/verify", post({ code: recoveryCodes[1]!.replace("-", " ") }))).status).toBe(303);
+    expect((await browse(second, "/auth/2fa/verify", formPost({ code: recoveryCodes[0]! }, json))).status).toBe(400);
+    expect((await browse(second, "/auth/2fa/verify", formPost({ code: recoveryCodes[1]!.replace("-", " ") }))).status).toBe(303);
   });
 
   it("a verify cookie that completed a sign-in cannot complete another", async () => {
     const { recoveryCodes } = await enrolled("Cookie Replayer");
     const jar = await pending("Cookie Replayer");
     const verifyCookie = jar.get("auth.verify")!;
-    expect((await browse(jar, "/auth/2fa/verify", post({ code: recoveryCodes[0]! }))).status).toBe(303);
-    const replay = await call("/auth/2fa/verify", post({ code: recoveryCodes[1]! }, { ...json, Cookie: `auth.verify=${verifyCookie}` }));
+    expect((await browse(jar, "/auth/2fa/verify", formPost({ code: recoveryCodes[0]! }))).status).toBe(303);
+    const replay = await call("/auth/2fa/verify", formPost({ code: recoveryCodes[1]! }, { ...json, Cookie: `auth.verify=${verifyCookie}` }));
     expect(replay.status).toBe(400);
     expect(await replay.json()).toMatchObject({ error: "pending_signin_void" });
   });
@@ -306,14 +301,14 @@ describe("signing in with a second factor", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 30_000);
     const code = codeFor(secret);
-    expect((await browse(await pending("Early Bird"), "/auth/2fa/verify", post({ code }))).status).toBe(303);
+    expect((await browse(await pending("Early Bird"), "/auth/2fa/verify", formPost({ code }))).status).toBe(303);
     const jar = await pending("Early Bird");
-    const used = await browse(jar, "/auth/2fa/verify", post({ code }, json));
+    const used = await browse(jar, "/auth/2fa/verify", formPost({ code }, json));
     expect(await used.json()).toMatchObject({ error: "code_used", message: "That code was already used — wait for the next one." });
-    const page = await (await browse(jar, "/auth/2fa/verify", post({ code }))).text();
+    const page = await (await browse(jar, "/auth/2fa/verify", formPost({ code }))).text();
     expect(page).toMatch(/<p role="alert" class="error" id="error">That code was already used — wait for the next one\. Attempts left: 3\.<\/p>/);
     expect(page).toMatch(/<input[^>]*id="code"[^>]*aria-invalid="true" aria-describedby="error"/);
-    const wrong = await (await browse(jar, "/auth/2fa/verify", post({ code: "000000" }))).text();
+    const wrong = await (await browse(jar, "/auth/2fa/verify", formPost({ code: "000000" }))).text();
     expect(wrong).toContain("That code is not right. Please try again. Attempts left: 2.");
   });
 
@@ -331,7 +326,7 @@ describe("signing in with a second factor", () => {
   it("browsers get the page again with a message after a wrong code", async () => {
     await enrolled("Page Person");
     const jar = await pending("Page Person");
-    const response = await browse(jar, "/auth/2fa/verify", post({ code: "123456" }));
+    const response = await browse(jar, "/auth/2fa/verify", formPost({ code: "123456" }));
     expect(response.status).toBe(400);
     const html = await response.text();
     expect(html).toContain('role="alert"');
@@ -345,7 +340,7 @@ describe("remember this device", () => {
     const jar = await pending("Rememberer");
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 30_000);
-    const verified = await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret), remember_device: "1" }));
+    const verified = await browse(jar, "/auth/2fa/verify", formPost({ code: codeFor(secret), remember_device: "1" }));
     expect(verified.status).toBe(303);
     const device = verified.headers.getSetCookie().find((h) => h.startsWith("auth.device="))!;
     expect(device).toMatch(/Max-Age=2592000/);
@@ -372,14 +367,14 @@ describe("remember this device", () => {
     const jar = await pending("Turner Off");
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 30_000);
-    await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret), remember_device: "1" }));
+    await browse(jar, "/auth/2fa/verify", formPost({ code: codeFor(secret), remember_device: "1" }));
     const remembered = jar.get("auth.device")!;
     vi.setSystemTime(Date.now() + 30_000);
-    expect((await browse(jar, "/auth/2fa/disable", post({ code: codeFor(secret) }, json))).status).toBe(200);
+    expect((await browse(jar, "/auth/2fa/disable", formPost({ code: codeFor(secret) }, json))).status).toBe(200);
     expect(jar.get("auth.device")).toBeUndefined();
     // Back on, with a new enrollment: the old device cookie is worthless.
     const { secret: second } = await (await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, ...json } })).json<{ secret: string }>();
-    expect((await browse(jar, "/auth/2fa/enable", post({ code: codeFor(second) }, json))).status).toBe(200);
+    expect((await browse(jar, "/auth/2fa/enable", formPost({ code: codeFor(second) }, json))).status).toBe(200);
     const fresh = new Jar();
     fresh.cookies.set("auth.device", remembered);
     await pending("Turner Off", fresh);
@@ -389,10 +384,10 @@ describe("remember this device", () => {
 describe("turning it off", () => {
   it("needs a current code or a recovery code", async () => {
     const { jar, recoveryCodes } = await enrolled("Disabler");
-    const wrong = await browse(jar, "/auth/2fa/disable", post({ code: "000000" }, json));
+    const wrong = await browse(jar, "/auth/2fa/disable", formPost({ code: "000000" }, json));
     expect(wrong.status).toBe(400);
     expect(await (await browse(jar, "/auth/security", { headers: json })).json()).toMatchObject({ secondFactor: "on" });
-    const right = await browse(jar, "/auth/2fa/disable", post({ code: recoveryCodes[3]! }, json));
+    const right = await browse(jar, "/auth/2fa/disable", formPost({ code: recoveryCodes[3]! }, json));
     expect(right.status).toBe(200);
     expect(await (await browse(jar, "/auth/security", { headers: json })).json()).toEqual({ secondFactor: "off" });
     await browse(jar, "/auth/signout", { method: "POST", headers: { Origin: LOCAL } });
@@ -401,9 +396,9 @@ describe("turning it off", () => {
   });
 
   it("is refused without a session and across sites", async () => {
-    expect((await call("/auth/2fa/disable", post({ code: "000000" }, json))).status).toBe(401);
+    expect((await call("/auth/2fa/disable", formPost({ code: "000000" }, json))).status).toBe(401);
     const { jar } = await enrolled("Cross Site Disabler");
-    expect((await browse(jar, "/auth/2fa/disable", post({ code: "000000" }, { ...json, Origin: "https://evil.example" }))).status).toBe(403);
+    expect((await browse(jar, "/auth/2fa/disable", formPost({ code: "000000" }, { ...json, Origin: "https://evil.example" }))).status).toBe(403);
   });
 });
 
@@ -422,28 +417,28 @@ describe("guessing across sign-ins", () => {
     freezeClock();
     const first = await pending("Persistent Guesser");
     for (let attempt = 1; attempt <= 5; attempt++) {
-      expect((await browse(first, "/auth/2fa/verify", post({ code: "000000" }, json))).status).toBe(400);
+      expect((await browse(first, "/auth/2fa/verify", formPost({ code: "000000" }, json))).status).toBe(400);
     }
     const log = vi.spyOn(console, "log");
     const second = await pending("Persistent Guesser");
-    const sixth = await browse(second, "/auth/2fa/verify", post({ code: "000000" }, json));
+    const sixth = await browse(second, "/auth/2fa/verify", formPost({ code: "000000" }, json));
     expect(sixth.status).toBe(429);
     expect(sixth.headers.get("Retry-After")).toBe("1");
     expect(await sixth.json()).toMatchObject({ error: "second_factor_locked" });
     // Refused before the code is looked at: more tries than the pending sign-in allows, a right code among them.
     for (let attempt = 1; attempt <= 5; attempt++) {
-      expect((await browse(second, "/auth/2fa/verify", post({ code: codeFor(secret) }, json))).status).toBe(429);
+      expect((await browse(second, "/auth/2fa/verify", formPost({ code: codeFor(secret) }, json))).status).toBe(429);
     }
     expect(events(log)).toEqual(
       expect.arrayContaining([expect.objectContaining({ event: "second_factor_failed", user: "dev:persistent-guesser", reason: "locked", retryAfter: 1 })]),
     );
     advance(1);
-    const counted = await browse(second, "/auth/2fa/verify", post({ code: "000000" }, json));
+    const counted = await browse(second, "/auth/2fa/verify", formPost({ code: "000000" }, json));
     expect(counted.status).toBe(400);
     expect(events(log)).toEqual(
       expect.arrayContaining([expect.objectContaining({ event: "second_factor_failed", user: "dev:persistent-guesser", reason: "invalid_code", failures: 6 })]),
     );
-    const doubled = await browse(second, "/auth/2fa/verify", post({ code: codeFor(secret) }));
+    const doubled = await browse(second, "/auth/2fa/verify", formPost({ code: codeFor(secret) }));
     expect(doubled.status).toBe(429);
     expect(doubled.headers.get("Retry-After")).toBe("2");
     const page = await doubled.text();
@@ -451,11 +446,11 @@ describe("guessing across sign-ins", () => {
     expect(page).toContain("Too many wrong codes");
     expect(page).toContain('name="code"');
     advance(2);
-    expect((await browse(second, "/auth/2fa/verify", post({ code: codeFor(secret) }))).status).toBe(303);
+    expect((await browse(second, "/auth/2fa/verify", formPost({ code: codeFor(secret) }))).status).toBe(303);
     // The back-off starts over after a right code.
     const third = await pending("Persistent Guesser");
-    expect((await browse(third, "/auth/2fa/verify", post({ code: "000000" }, json))).status).toBe(400);
-    expect((await browse(third, "/auth/2fa/verify", post({ code: "000000" }, json))).status).toBe(400);
+    expect((await browse(third, "/auth/2fa/verify", formPost({ code: "000000" }, json))).status).toBe(400);
+    expect((await browse(third, "/auth/2fa/verify", formPost({ code: "000000" }, json))).status).toBe(400);
   });
 
   it("after twenty failures even a right code is refused for fifteen minutes; then it works and the Security page counts them", async () => {
@@ -464,7 +459,7 @@ describe("guessing across sign-ins", () => {
     await failures("dev:locked-out", 19);
     const log = vi.spyOn(console, "log");
     let jar = await pending("Locked Out");
-    expect((await browse(jar, "/auth/2fa/verify", post({ code: "000000" }, json))).status).toBe(400);
+    expect((await browse(jar, "/auth/2fa/verify", formPost({ code: "000000" }, json))).status).toBe(400);
     expect(events(log)).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ event: "second_factor_failed", user: "dev:locked-out", reason: "invalid_code", failures: 20 }),
@@ -472,28 +467,28 @@ describe("guessing across sign-ins", () => {
       ]),
     );
     expect(JSON.stringify(events(log))).not.toContain("000000");
-    const refused = await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret) }, json));
+    const refused = await browse(jar, "/auth/2fa/verify", formPost({ code: codeFor(secret) }, json));
     expect(refused.status).toBe(429);
     expect(refused.headers.get("Retry-After")).toBe("900");
     advance(899);
     jar = await pending("Locked Out");
-    const stillLocked = await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret) }, json));
+    const stillLocked = await browse(jar, "/auth/2fa/verify", formPost({ code: codeFor(secret) }, json));
     expect(stillLocked.status).toBe(429);
     expect(stillLocked.headers.get("Retry-After")).toBe("1");
     // Each failure past twenty locks it again.
     advance(1);
     log.mockClear();
-    expect((await browse(jar, "/auth/2fa/verify", post({ code: "000000" }, json))).status).toBe(400);
+    expect((await browse(jar, "/auth/2fa/verify", formPost({ code: "000000" }, json))).status).toBe(400);
     expect(events(log)).toEqual(expect.arrayContaining([expect.objectContaining({ event: "second_factor_locked", failures: 21 })]));
-    expect((await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret) }, json))).headers.get("Retry-After")).toBe("900");
+    expect((await browse(jar, "/auth/2fa/verify", formPost({ code: codeFor(secret) }, json))).headers.get("Retry-After")).toBe("900");
     advance(900);
     jar = await pending("Locked Out");
-    expect((await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret) }))).status).toBe(303);
+    expect((await browse(jar, "/auth/2fa/verify", formPost({ code: codeFor(secret) }))).status).toBe(303);
     const page = await (await browse(jar, "/auth/security")).text();
     expect(page).toMatch(/<p role="status"[^>]*>21 failed attempts since your last sign-in\./);
     expect(await (await browse(jar, "/auth/security", { headers: json })).json()).toEqual({ secondFactor: "on", recoveryCodesLeft: 10, failedAttempts: 21 });
     // Failures after the sign-in add to the count.
-    expect((await browse(jar, "/auth/2fa/disable", post({ code: "000000" }, json))).status).toBe(400);
+    expect((await browse(jar, "/auth/2fa/disable", formPost({ code: "000000" }, json))).status).toBe(400);
     expect(await (await browse(jar, "/auth/security", { headers: json })).json()).toMatchObject({ failedAttempts: 22 });
   });
 
@@ -501,7 +496,7 @@ describe("guessing across sign-ins", () => {
     const { secret } = await enrolled("Careful Typist");
     freezeClock();
     const jar = await pending("Careful Typist");
-    expect((await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret) }))).status).toBe(303);
+    expect((await browse(jar, "/auth/2fa/verify", formPost({ code: codeFor(secret) }))).status).toBe(303);
     expect(await (await browse(jar, "/auth/security")).text()).not.toContain("failed attempt");
     expect(await (await browse(jar, "/auth/security", { headers: json })).json()).toMatchObject({ failedAttempts: 0 });
   });
@@ -511,16 +506,16 @@ describe("guessing across sign-ins", () => {
     freezeClock();
     const log = vi.spyOn(console, "log");
     for (let attempt = 1; attempt <= 5; attempt++) {
-      expect((await browse(jar, "/auth/2fa/disable", post({ code: "000000" }, json))).status).toBe(400);
+      expect((await browse(jar, "/auth/2fa/disable", formPost({ code: "000000" }, json))).status).toBe(400);
     }
     expect(events(log)).toEqual(
       expect.arrayContaining([expect.objectContaining({ event: "second_factor_failed", reason: "invalid_code_to_disable", failures: 5 })]),
     );
-    const blocked = await browse(jar, "/auth/2fa/disable", post({ code: recoveryCodes[0]! }, json));
+    const blocked = await browse(jar, "/auth/2fa/disable", formPost({ code: recoveryCodes[0]! }, json));
     expect(blocked.status).toBe(429);
     expect(blocked.headers.get("Retry-After")).toBe("1");
     expect(await blocked.json()).toMatchObject({ error: "second_factor_locked" });
-    const page = await browse(jar, "/auth/2fa/disable", post({ code: recoveryCodes[0]! }));
+    const page = await browse(jar, "/auth/2fa/disable", formPost({ code: recoveryCodes[0]! }));
     expect(page.status).toBe(429);
     const html = await page.text();
     expect(html).toContain('role="alert"');
@@ -529,7 +524,7 @@ describe("guessing across sign-ins", () => {
     expect(events(log)).toEqual(expect.arrayContaining([expect.objectContaining({ event: "second_factor_failed", reason: "locked_to_disable" })]));
     // The refused recovery code was not spent.
     advance(1);
-    expect((await browse(jar, "/auth/2fa/disable", post({ code: recoveryCodes[0]! }, json))).status).toBe(200);
+    expect((await browse(jar, "/auth/2fa/disable", formPost({ code: recoveryCodes[0]! }, json))).status).toBe(200);
   });
 });
 
@@ -537,7 +532,7 @@ describe("completing a pending sign-in", () => {
   it("happens once: two right codes sent at the same moment with one verify cookie make one session", async () => {
     const { recoveryCodes } = await enrolled("Double Submit");
     const jar = await pending("Double Submit");
-    const send = (code: string) => call("/auth/2fa/verify", { ...post({ code }, json), headers: { ...post({ code }, json).headers, Cookie: jar.header } });
+    const send = (code: string) => call("/auth/2fa/verify", { ...formPost({ code }, json), headers: { ...formPost({ code }, json).headers, Cookie: jar.header } });
     const answers = await Promise.all([send(recoveryCodes[0]!), send(recoveryCodes[1]!)]);
     const statuses = answers.map((answer) => answer.status).sort();
     expect(statuses).toEqual([200, 400]);
@@ -573,9 +568,9 @@ describe("changing the second factor", () => {
     expect((await sessionOf(jar)).status).toBe(200);
     const again = await signIn("dev", { as: "Many Places", jar: new Jar() });
     // The second sign-in stops at the second factor; finish it with a recovery code.
-    const finished = await browse(again.jar, "/auth/2fa/verify", post({ code: recoveryCodes[0]! }, json));
+    const finished = await browse(again.jar, "/auth/2fa/verify", formPost({ code: recoveryCodes[0]! }, json));
     expect(finished.status).toBe(200);
-    const off = await browse(jar, "/auth/2fa/disable", post({ code: recoveryCodes[1]! }, json));
+    const off = await browse(jar, "/auth/2fa/disable", formPost({ code: recoveryCodes[1]! }, json));
     expect(off.status).toBe(200);
     expect((await sessionOf(again.jar)).status).toBe(401);
     expect((await sessionOf(jar)).status).toBe(200);
@@ -630,20 +625,20 @@ describe("rotating AUTH_SECRET", () => {
     const wrappedUnderA = await sealedDataKey();
 
     if (how === "cron") await cron(ba);
-    else expect((await browse(await pending(user, new Jar(), ba), "/auth/2fa/verify", post({ code: recoveryCodes[2]! }, json), ba)).status).toBe(200);
+    else expect((await browse(await pending(user, new Jar(), ba), "/auth/2fa/verify", formPost({ code: recoveryCodes[2]! }, json), ba)).status).toBe(200);
     // The data key is now wrapped under B: A can go.
     expect(await sealedDataKey()).not.toBe(wrappedUnderA);
     const underB = await open(await getKeyring([b.AUTH_SECRET]), "data-key", (await sealedDataKey())!);
     expect(underB.status).toBe("valid");
 
     const withCode = await pending(user, new Jar(), b);
-    const signedIn = await browse(withCode, "/auth/2fa/verify", post({ code: codeFor(secret, 1) }, json), b);
+    const signedIn = await browse(withCode, "/auth/2fa/verify", formPost({ code: codeFor(secret, 1) }, json), b);
     expect(signedIn.status).toBe(200);
     expect(await signedIn.json()).toMatchObject({ signedIn: true });
     const withRecovery = await pending(user, new Jar(), b);
-    expect((await browse(withRecovery, "/auth/2fa/verify", post({ code: recoveryCodes[0]! }, json), b)).status).toBe(200);
+    expect((await browse(withRecovery, "/auth/2fa/verify", formPost({ code: recoveryCodes[0]! }, json), b)).status).toBe(200);
     // And it can be turned off.
-    expect((await browse(withRecovery, "/auth/2fa/disable", post({ code: recoveryCodes[1]! }, json), b)).status).toBe(200);
+    expect((await browse(withRecovery, "/auth/2fa/disable", formPost({ code: recoveryCodes[1]! }, json), b)).status).toBe(200);
     expect(await (await browse(withRecovery, "/auth/security", { headers: json }, b)).json()).toEqual({ secondFactor: "off" });
   });
 
@@ -652,13 +647,13 @@ describe("rotating AUTH_SECRET", () => {
     const { secret } = await enrolled("Too Early", c);
     const log = vi.spyOn(console, "log");
     const jar = await pending("Too Early", new Jar(), d);
-    const refused = await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret, 1) }, json), d);
+    const refused = await browse(jar, "/auth/2fa/verify", formPost({ code: codeFor(secret, 1) }, json), d);
     expect(refused.status).toBe(503);
     expect(await refused.json()).toEqual({
       error: "data_key_unavailable",
       message: expect.stringMatching(/AUTH_SECRET that sealed its data key was removed too early\. Put it back, after the new one/),
     });
-    const page = await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret, 1) }), d);
+    const page = await browse(jar, "/auth/2fa/verify", formPost({ code: codeFor(secret, 1) }), d);
     expect(page.status).toBe(503);
     const html = await page.text();
     expect(html).toContain("removed too early");
@@ -668,7 +663,7 @@ describe("rotating AUTH_SECRET", () => {
     // Nothing was counted against the user.
     expect(await env.DB.prepare("SELECT failures FROM second_factors WHERE user_key = 'dev:too-early'").first("failures")).toBe(0);
 
-    const verified = await browse(jar, "/auth/2fa/verify", post({ code: codeFor(secret, 1) }, json), dc);
+    const verified = await browse(jar, "/auth/2fa/verify", formPost({ code: codeFor(secret, 1) }, json), dc);
     expect(verified.status).toBe(200);
   });
 
@@ -688,9 +683,9 @@ describe("rotating AUTH_SECRET", () => {
       ),
     ]);
     const byCode = await pending("Legacy Person", new Jar(), l);
-    expect((await browse(byCode, "/auth/2fa/verify", post({ code: codeForKey(key) }, json), l)).status).toBe(200);
+    expect((await browse(byCode, "/auth/2fa/verify", formPost({ code: codeForKey(key) }, json), l)).status).toBe(200);
     const byRecovery = await pending("Legacy Person", new Jar(), l);
-    expect((await browse(byRecovery, "/auth/2fa/verify", post({ code: recoveryCode! }, json), l)).status).toBe(200);
+    expect((await browse(byRecovery, "/auth/2fa/verify", formPost({ code: recoveryCode! }, json), l)).status).toBe(200);
 
     const log = vi.spyOn(console, "log");
     await cron(l);
@@ -701,6 +696,6 @@ describe("rotating AUTH_SECRET", () => {
     // Under the data key now, it survives a rotation that drops L.
     await cron(ml);
     const afterRotation = await pending("Legacy Person", new Jar(), m);
-    expect((await browse(afterRotation, "/auth/2fa/verify", post({ code: codeForKey(key, 1) }, json), m)).status).toBe(200);
+    expect((await browse(afterRotation, "/auth/2fa/verify", formPost({ code: codeForKey(key, 1) }, json), m)).status).toBe(200);
   });
 });
