@@ -76,7 +76,7 @@ async function start(scriptPath, bindings = {}, storage = true, migrate = storag
     // The real bindings, with limits the bench's thousands of sign-ins from one address never reach:
     // the calls are measured, the refusals are not what is being measured.
     ratelimits: { RATE_LIMITER: { simple: { limit: 1e9, period: 10 } }, RATE_LIMITER_STRICT: { simple: { limit: 1e9, period: 10 } } },
-    ...(assets ? { assets: { directory: ASSETS_DIR, binding: "ASSETS", routerConfig: { invoke_user_worker_ahead_of_assets: true } } } : {}),
+    ...(assets ? { assets: { directory: ASSETS_DIR, binding: "ASSETS", routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true } } } : {}),
     port: 0,
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
@@ -101,6 +101,7 @@ async function signIn(base, name) {
   };
   const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
   const start = await fetch(`${base}/auth/signin/dev`, { redirect: "manual" });
+  if (start.status !== 302) throw new Error(`sign-in start answered ${start.status}: ${(await start.text()).slice(0, 300)}`);
   keep(start);
   const authorize = new URL(start.headers.get("Location"));
   const form = new URLSearchParams({
