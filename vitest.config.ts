@@ -59,6 +59,8 @@ export default defineConfig({
             },
           })),
         ],
+        // The development build (src/build.d.ts): the tests sign in with the development provider.
+        define: { __DEV_BUILD__: "true" },
         test: {
           name: "workerd",
           include: ["test/worker/**/*.test.ts"],

@@ -48,6 +48,8 @@ async function bundle() {
     jsxImportSource: "hono/jsx",
     minify: true,
     logLevel: "error",
+    // The development build: the bench signs in with the development provider.
+    define: { __DEV_BUILD__: "true" },
   });
   return Object.fromEntries(Object.keys(entries).map((name) => [name, join(out, `${name}.js`)]));
 }

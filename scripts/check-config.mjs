@@ -35,6 +35,8 @@ async function loadParser() {
     format: "esm",
     write: false,
     logLevel: "silent",
+    // The configuration `npm run dev` starts: the development build's.
+    define: { __DEV_BUILD__: "true" },
   });
   const dir = mkdtempSync(join(tmpdir(), "esw-config-"));
   try {

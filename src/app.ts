@@ -85,7 +85,8 @@ export function buildApp(config: Config): Hono<AppEnv> {
     auth.use(path, browserSessionOnly);
   }
   for (const path of ["/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes"]) auth.use(path, recentSignInOnly);
-  for (const routes of [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, secondFactorRoutes, devRoutes]) {
+  const routeGroups = [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, secondFactorRoutes];
+  for (const routes of __DEV_BUILD__ ? [...routeGroups, devRoutes()] : routeGroups) {
     auth.route("/", routes);
   }
   app.route(basePath, auth);

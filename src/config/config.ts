@@ -118,7 +118,7 @@ function trustedProxies(vars: VarReader, warnings: string[]): Cidr[] {
 export function parseConfig(env: Vars): ConfigResult {
   const vars = new VarReader(env);
   const warnings: string[] = [];
-  const dev = vars.boolean("DEV_PROVIDER");
+  const dev = __DEV_BUILD__ && vars.boolean("DEV_PROVIDER");
 
   let secrets = vars.list("AUTH_SECRET");
   if (secrets.length === 0) {
@@ -160,6 +160,9 @@ export function parseConfig(env: Vars): ConfigResult {
   for (const definition of PROVIDERS) {
     const provider = definition.configure(vars, { timeoutMs: providerTimeoutMs, basePath });
     if (provider) providers.set(provider.id, provider);
+  }
+  if (!__DEV_BUILD__ && vars.boolean("DEV_PROVIDER")) {
+    vars.problems.push("DEV_PROVIDER is on, but the development sign-in exists only in the development build: run npm run dev, or remove DEV_PROVIDER");
   }
   if (providers.size === 0 && vars.problems.length === 0) {
     vars.problems.push(`no sign-in provider is enabled: set ${PROVIDERS.map((definition) => definition.enabledBy).join(", or ")}`);

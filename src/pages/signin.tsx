@@ -35,6 +35,7 @@ export function SignInPage({ basePath, providers, redirectTo, localURL, out, app
         </form>
       ) : (
         // Only the development provider is enabled, and it answers localhost alone.
+        __DEV_BUILD__ &&
         <p role="alert">
           Development sign-in works only on localhost: open <a href={localURL}>{localURL}</a>, or set GITHUB_CLIENT_ID and
           GITHUB_CLIENT_SECRET (or Vercel's).

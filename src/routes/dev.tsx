@@ -9,7 +9,8 @@ import { callbackURL, requireProvider } from "../signin/flow";
 const badRequest = () => new AuthError(400, "invalid_request", "This development sign-in request is incomplete. Please start again.");
 
 /** The development provider's consent page and the form it posts back to. */
-export const devRoutes = new Hono<AppEnv>()
+export const devRoutes = () =>
+  new Hono<AppEnv>()
   .use("/dev/*", async (c, next) => {
     requireProvider(c, "dev");
     await next();

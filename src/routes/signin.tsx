@@ -14,14 +14,9 @@ import { appSignIn, handOff, redeemHandoff, signInAtAuthOrigin } from "../signin
 
 /**
  * A handoff acts for the session it is minted from: only for the browser's
- * own cookie pair (as every route that acts), never a bearer credential,
- * and counted like a sign-in start — each one writes a D1 row.
+ * own cookie pair (as every route that acts), never a bearer credential.
  */
-const handoffStart: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (c.req.query("app") === undefined) return next();
-  await rateLimit(c, "signin", perAddress(c));
-  return browserSessionOnly(c, next);
-};
+const handoffStart: MiddlewareHandler<AppEnv> = (c, next) => (c.req.query("app") === undefined ? next() : browserSessionOnly(c, next));
 
 export const signinRoutes = new Hono<AppEnv>()
   .get("/signin", handoffStart, async (c) => {
@@ -38,7 +33,11 @@ export const signinRoutes = new Hono<AppEnv>()
     // Signed in here already: an app gets its handoff at once, no page, no provider.
     if (app) {
       const session = await getSession(c);
-      if (session) return c.redirect(await handOff(c, session, app, redirectTo), 302);
+      if (session) {
+        // Counted like a sign-in start: each one writes a D1 row.
+        await rateLimit(c, "signin", perAddress(c));
+        return c.redirect(await handOff(c, session, app, redirectTo), 302);
+      }
     }
     // Someone sent here on their way somewhere (a proxy's 401) who is in fact
     // signed in — perhaps only needing a renewal — goes straight on.
@@ -50,22 +49,27 @@ export const signinRoutes = new Hono<AppEnv>()
     here.hostname = "localhost";
     return c.html(<SignInPage basePath={config.basePath} providers={providers} redirectTo={redirectTo} localURL={here.href} out={c.req.query("out") !== undefined && !readAuthCookie(c, "session")} app={app} />);
   })
-  .get("/signin/:provider", limit("signin", perAddress), async (c) => {
-    if (c.var.onApp) return signInAtAuthOrigin(c, `/signin/${encodeURIComponent(c.req.param("provider"))}`, c.req.query("redirect_to"));
-    const provider = requireProvider(c);
-    const app = appSignIn(c);
-    const state = generateState();
-    const codeVerifier = generateCodeVerifier();
-    await startFlow(c, {
-      st: state,
-      cv: codeVerifier,
-      prv: provider.id,
-      rt: safeRedirect(c.req.query("redirect_to"), app?.origin ?? c.var.origin, c.var.config.allowedOrigins),
-      rem: c.req.query("remember") === "1",
-      app,
-    });
-    const url = provider.authorizationURL({ state, codeVerifier, redirectURI: callbackURL(c, provider) });
-    return c.redirect(url.toString(), 302);
-  })
+  .get(
+    "/signin/:provider",
+    // On an app origin only a redirect to AUTH_URL, which counts the start.
+    (c, next) => (c.var.onApp ? signInAtAuthOrigin(c, `/signin/${encodeURIComponent(c.req.param("provider"))}`, c.req.query("redirect_to")) : next()),
+    limit("signin", perAddress),
+    async (c) => {
+      const provider = requireProvider(c);
+      const app = appSignIn(c);
+      const state = generateState();
+      const codeVerifier = generateCodeVerifier();
+      await startFlow(c, {
+        st: state,
+        cv: codeVerifier,
+        prv: provider.id,
+        rt: safeRedirect(c.req.query("redirect_to"), app?.origin ?? c.var.origin, c.var.config.allowedOrigins),
+        rem: c.req.query("remember") === "1",
+        app,
+      });
+      const url = provider.authorizationURL({ state, codeVerifier, redirectURI: callbackURL(c, provider) });
+      return c.redirect(url.toString(), 302);
+    },
+  )
   // On an app origin: the end of its sign-in at AUTH_URL.
   .get("/handoff", limit("callback", perAddress), async (c) => c.redirect(await redeemHandoff(c, c.req.query("code")), 302));

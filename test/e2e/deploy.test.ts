@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Miniflare } from "miniflare";
 import { expect, it } from "vitest";
 
 it("`npm run deploy -- --dry-run` builds the worker and prints its size, offline and without an account", () => {
@@ -19,6 +20,33 @@ it("`npm run deploy -- --dry-run` builds the worker and prints its size, offline
     expect(run.stdout).toContain("--dry-run: exiting now.");
     expect(readdirSync(out)).toContain("index.js");
   } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+it("what is deployed has no development sign-in, and DEV_PROVIDER there is a configuration problem that says so", async () => {
+  const out = mkdtempSync(join(tmpdir(), "esw-deploy-"));
+  const build = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--minify", "--outdir", out], { encoding: "utf8" });
+  expect(build.status, build.stderr).toBe(0);
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(out, "index.js"),
+    modulesRoot: out,
+    compatibilityDate: "2026-04-26",
+    kvNamespaces: ["REVOCATIONS"],
+    d1Databases: ["DB"],
+    ratelimits: { RATE_LIMITER: { simple: { limit: 100, period: 10 } }, RATE_LIMITER_STRICT: { simple: { limit: 100, period: 10 } } },
+    serviceBindings: { ASSETS: () => new Response(null, { status: 404 }) },
+    bindings: { AUTH_SECRET: "deploy-test-secret-0123456789abcdef0123", DEV_PROVIDER: "true", GITHUB_CLIENT_ID: "id", GITHUB_CLIENT_SECRET: "secret" },
+  });
+  try {
+    const bundle = readFileSync(join(out, "index.js"), "utf8");
+    expect(bundle.includes("/dev/authorize"), "the development provider's page is in the deployed bundle").toBe(false);
+    const answer = await mf.dispatchFetch("http://localhost/auth/signin", { headers: { Accept: "application/json" } });
+    expect(answer.status).toBe(500);
+    expect(((await answer.json()) as { message: string }).message).toContain("DEV_PROVIDER is on, but the development sign-in exists only in the development build");
+  } finally {
+    await mf.dispose();
     rmSync(out, { recursive: true, force: true });
   }
 });
