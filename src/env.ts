@@ -12,6 +12,8 @@ export interface Bindings {
   RATE_LIMITER_STRICT: RateLimit;
   /** The stylesheet and the devices page's script (wrangler.toml [assets]). */
   ASSETS: Fetcher;
+  /** Workers Analytics Engine: a data point per audit event (optional). */
+  ANALYTICS?: AnalyticsEngineDataset;
 }
 
 /**
