@@ -26,8 +26,9 @@ export default defineConfig({
               // As wrangler.toml's [assets]: the worker always runs first.
               assets: { directory: (await buildAssets(), ASSETS_DIR), binding: "ASSETS", routerConfig: { invoke_user_worker_ahead_of_assets: true } },
               kvNamespaces: ["REVOCATIONS"],
-              // For test/worker/schema.test.ts: EMPTY_DB is never migrated, OLD_DB only partly.
-              d1Databases: ["DB", "EMPTY_DB", "OLD_DB"],
+              // For test/worker/schema.test.ts: EMPTY_DB is never migrated, OLD_DB only partly;
+              // METRICS_DB holds only test/worker/metrics.test.ts's rows.
+              d1Databases: ["DB", "EMPTY_DB", "OLD_DB", "METRICS_DB"],
               // Generous for the suite, which signs in hundreds of times from one
               // "IP"; the rate-limit tests swap in LOW_RATE_LIMIT.
               ratelimits: {

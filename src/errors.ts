@@ -33,6 +33,7 @@ export const ERROR_CODES = [
   "flow_missing",
   "invalid_app",
   "handoff_invalid",
+  "invalid_window",
   "access_denied",
   "missing_code",
   "provider_refused",

@@ -1,4 +1,4 @@
-import { base64url, calculateJwkThumbprint, type JWK } from "jose";
+import { base64url, type JWK } from "jose";
 
 /** Every use of the secret gets its own key, so a key can never be used for another job. */
 export type KeyPurpose = "session" | "flow" | "verify" | "device" | "provider-token" | "totp" | "data-key" | "codes" | "handoff";
@@ -29,6 +29,17 @@ export interface SigningKey {
 // imports private keys only in a container, and this is the fixed prefix.
 const ED25519_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
 
+/**
+ * The key's RFC 7638 thumbprint: SHA-256 of its required members in
+ * lexicographic order, base64url. What jose's calculateJwkThumbprint gives
+ * for an OKP key (test/worker/keys.test.ts compares them), without its
+ * handling of every other key type in the bundle.
+ */
+async function thumbprint({ crv, kty, x }: JWK): Promise<string> {
+  const members = new TextEncoder().encode(JSON.stringify({ crv, kty, x }));
+  return base64url.encode(new Uint8Array(await crypto.subtle.digest("SHA-256", members)));
+}
+
 async function signingKeyFrom(base: CryptoKey): Promise<SigningKey> {
   const seed = new Uint8Array(await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: SALT, info: info("ed25519:signing") }, base, 256));
   const pkcs8 = new Uint8Array(ED25519_PKCS8_PREFIX.length + seed.length);
@@ -37,7 +48,7 @@ async function signingKeyFrom(base: CryptoKey): Promise<SigningKey> {
   const extractable = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, true, ["sign"]);
   const { kty, crv, x } = (await crypto.subtle.exportKey("jwk", extractable)) as JWK;
   const publicJwk: JWK = { kty, crv, x };
-  const kid = await calculateJwkThumbprint(publicJwk);
+  const kid = await thumbprint(publicJwk);
   // Keep only a non-extractable copy for signing.
   const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, false, ["sign"]);
   const publicKey = await crypto.subtle.importKey("jwk", publicJwk as JsonWebKey, { name: "Ed25519" }, true, ["verify"]);

@@ -9,20 +9,34 @@ import { deleteSecondFactor } from "../second-factor/store";
 import { parseUserKey, userKey } from "../session/user-key";
 import { isListed } from "../config/user-list";
 import { listSessions } from "../session/list";
+import { sessionMetrics, WINDOWS, type MetricsWindow } from "../session/metrics";
+import { nowSeconds } from "../platform/time";
 
-/** The signed-in admin and the `provider:id` user they are asking about. */
-async function adminRequest(c: Context<AppEnv>) {
+/** The signed-in admin (ADMIN_USERS), or a 403. */
+async function requireAdmin(c: Context<AppEnv>) {
   const session = await requireSession(c);
   if (!isListed(c.var.config.adminUsers, session.provider, session.user, c)) {
     throw new AuthError(403, "not_admin", "Only administrators may manage other people's sessions.");
   }
-  const named = parseUserKey(c.req.query("user") ?? "");
-  if (!named) throw new AuthError(400, "invalid_user", "Name the user as provider:id, for example github:583231.");
-  return { admin: session, user: userKey(named.provider, named.id) };
+  return session;
 }
 
-/** ADMIN_USERS only: list (a page at a time) or end every session of a user. */
+/** The signed-in admin and the `provider:id` user they are asking about. */
+async function adminRequest(c: Context<AppEnv>) {
+  const admin = await requireAdmin(c);
+  const named = parseUserKey(c.req.query("user") ?? "");
+  if (!named) throw new AuthError(400, "invalid_user", "Name the user as provider:id, for example github:583231.");
+  return { admin, user: userKey(named.provider, named.id) };
+}
+
+/** ADMIN_USERS only: session metrics; list (a page at a time) or end every session of a user. */
 export const adminRoutes = new Hono<AppEnv>()
+  .get("/admin/metrics", async (c) => {
+    await requireAdmin(c);
+    const window = c.req.query("window") ?? "24h";
+    if (!Object.hasOwn(WINDOWS, window)) throw new AuthError(400, "invalid_window", "Ask for window=24h or window=7d.");
+    return c.json(await sessionMetrics(c.env.DB, nowSeconds(), window as MetricsWindow));
+  })
   .get("/admin/sessions", async (c) => {
     const { user } = await adminRequest(c);
     return c.json({ user, ...(await listSessions(depsOf(c), user, { after: c.req.query("after"), ownOrigin: c.var.config.authOrigin ?? c.var.origin })) });

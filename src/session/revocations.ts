@@ -96,7 +96,7 @@ async function finish(deps: SessionDeps, ended: Revoked[], how: RevocationContex
  * live session to end.
  */
 export async function endSession(deps: SessionDeps, sessionId: string, how: RevocationContext & { owner?: string }): Promise<Revoked | null> {
-  const ended = await revokeSession(deps.db, sessionId, deps.now(), how.owner);
+  const ended = await revokeSession(deps.db, sessionId, deps.now(), how.kind, how.owner);
   await Promise.all(ended.map((row) => revokeSessionId(deps.kv, deps.config, row.id)));
   await finish(deps, ended, how);
   return ended[0] ?? null;
@@ -127,7 +127,7 @@ export async function endSessions(deps: SessionDeps, userKey: string, how: Revoc
     if (round && !ids.length) return ended;
     if ((written += ids.length) > MAX_ENTRIES) throw unavailable();
     await Promise.all(ids.map((id) => revokeSessionId(deps.kv, config, id)));
-    const rows = await revokeTargets(deps.db, targets, ids);
+    const rows = await revokeTargets(deps.db, targets, ids, how.kind);
     await finish(deps, rows, how);
     ended.push(...rows);
   }

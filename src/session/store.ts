@@ -111,13 +111,13 @@ const revokedColumns = "id, user_key, provider, provider_refresh_token";
  * `userKey`, only if the session belongs to that user. The session named
  * comes first; empty when nothing live was ended.
  */
-export async function revokeSession(db: D1Database, id: string, now: number, userKey?: string): Promise<Revoked[]> {
-  const owner = userKey === undefined ? "" : " AND user_key = ?3";
+export async function revokeSession(db: D1Database, id: string, now: number, kind: string, userKey?: string): Promise<Revoked[]> {
+  const owner = userKey === undefined ? "" : " AND user_key = ?4";
   const statement = db.prepare(
     `WITH f AS (SELECT coalesce(family, id) AS id FROM sessions WHERE (id = ?2 OR family = ?2)${owner} LIMIT 1)
-     UPDATE sessions SET revoked_at = ?1 WHERE (id IN f OR family IN f) AND revoked_at IS NULL RETURNING ${revokedColumns}`,
+     UPDATE sessions SET revoked_at = ?1, ended_by = ?3 WHERE (id IN f OR family IN f) AND revoked_at IS NULL RETURNING ${revokedColumns}`,
   );
-  const { results } = await run(() => (userKey === undefined ? statement.bind(now, id) : statement.bind(now, id, userKey)).all<Revoked>());
+  const { results } = await run(() => (userKey === undefined ? statement.bind(now, id, kind) : statement.bind(now, id, kind, userKey)).all<Revoked>());
   return results.sort((a, b) => +(b.id === id) - +(a.id === id));
 }
 
@@ -142,11 +142,11 @@ export async function recentTargets(db: D1Database, targets: Targets, limit: num
  * those of `entered` (already on the revocation list). One renewed since
  * `recentTargets` looked is left for the next round.
  */
-export async function revokeTargets(db: D1Database, targets: Targets, entered: string[]): Promise<Revoked[]> {
+export async function revokeTargets(db: D1Database, targets: Targets, entered: string[], kind: string): Promise<Revoked[]> {
   const { results } = await run(() =>
     db
-      .prepare(`UPDATE sessions SET revoked_at = ?3 WHERE ${targeted} AND (last_used_at < ?5 OR id IN (${placeholders(entered.length, 6)})) RETURNING ${revokedColumns}`)
-      .bind(...targets, ...entered)
+      .prepare(`UPDATE sessions SET revoked_at = ?3, ended_by = ?6 WHERE ${targeted} AND (last_used_at < ?5 OR id IN (${placeholders(entered.length, 7)})) RETURNING ${revokedColumns}`)
+      .bind(...targets, kind, ...entered)
       .all<Revoked>(),
   );
   return results;

@@ -21,20 +21,23 @@ const ids = async () => (await env.DB.prepare("SELECT id FROM sessions WHERE use
 describe("the cleanup Cron Trigger", () => {
   it("deletes expired and long-revoked records, keeps live and recently revoked ones, in batches", async () => {
     await insert("live", { expires_at: now + 1000, idle_expires_at: now + 500 });
-    // Over for longer than the revocation window (15 min + 1 min): nothing can name them any more.
-    await insert("expired", { expires_at: now - 3600, idle_expires_at: now - 3600 });
-    await insert("idle", { expires_at: now + 1000, idle_expires_at: now - 3600 });
-    await insert("revoked-old", { expires_at: now + 1000, idle_expires_at: now + 500, revoked_at: now - 3600 });
+    // Over for longer than the metrics' 8 days (and so the revocation window): nothing counts them any more.
+    const old = now - 9 * 86_400;
+    await insert("expired", { expires_at: old, idle_expires_at: old });
+    await insert("idle", { expires_at: now + 1000, idle_expires_at: old });
+    await insert("revoked-old", { expires_at: now + 1000, idle_expires_at: now + 500, revoked_at: old });
+    // Over within the week: kept for the metrics (sessions ended, how long they lived).
+    await insert("revoked-day", { expires_at: now + 1000, idle_expires_at: now + 500, revoked_at: now - 86_400 });
     // Over only just: kept, so that "sign out everywhere" still finds them.
     await insert("revoked-new", { expires_at: now + 1000, idle_expires_at: now + 500, revoked_at: now - 10 });
     await insert("expired-new", { expires_at: now - 10, idle_expires_at: now - 10 });
     await insert("idle-new", { expires_at: now + 1000, idle_expires_at: now - 10 });
-    await env.DB.batch(Array.from({ length: 1200 }, (_, i) => row(`bulk-${String(i).padStart(4, "0")}`, { expires_at: now - 3600, idle_expires_at: now - 3600 })));
+    await env.DB.batch(Array.from({ length: 1200 }, (_, i) => row(`bulk-${String(i).padStart(4, "0")}`, { expires_at: old, idle_expires_at: old })));
 
     const log = vi.spyOn(console, "log");
     await worker.scheduled(createScheduledController({ cron: "*/30 * * * *" }), env as unknown as Env);
 
-    expect(await ids()).toEqual(["expired-new", "idle-new", "live", "revoked-new"]);
+    expect(await ids()).toEqual(["expired-new", "idle-new", "live", "revoked-day", "revoked-new"]);
     expect(log.mock.calls.map(([line]) => JSON.parse(String(line)))).toEqual(
       expect.arrayContaining([expect.objectContaining({ event: "cleanup", deleted: 1203 })]),
     );

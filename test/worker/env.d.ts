@@ -9,6 +9,7 @@ declare global {
       EMPTY_DB: D1Database;
       /** A D1 database the schema test migrates only partly. */
       OLD_DB: D1Database;
+      METRICS_DB: D1Database;
       /** The GitHub/Vercel/upstream stand-in (test/standin/providers.ts). */
       STANDIN_URL: string;
       /** test/fixtures/caller-worker.js, which calls AuthService over a service binding. */

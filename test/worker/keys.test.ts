@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { getKeyring } from "../../src/crypto/keys";
 import { open, seal } from "../../src/crypto/seal";
+import { calculateJwkThumbprint } from "jose";
 
 const OLD = "old-secret-old-secret-old-secret-0000";
 const NEW = "new-secret-new-secret-new-secret-1111";
@@ -17,6 +18,17 @@ describe("HKDF keys and JWE sealing", () => {
     const opened = await open<typeof claims>(keys, "session", token);
     expect(opened.status).toBe("valid");
     expect(opened.status === "valid" && opened.claims.hello).toBe("world");
+  });
+
+  it("names each signing key by its RFC 7638 thumbprint, as jose computes it", async () => {
+    const keys = await getKeyring([NEW, OLD]);
+    const signing = await keys.signingKeys();
+    expect(signing).toHaveLength(2);
+    for (const key of signing) {
+      const { kty, crv, x } = key.jwk;
+      expect(key.kid).toBe(await calculateJwkThumbprint({ kty, crv, x }));
+      expect(key.jwk.kid).toBe(key.kid);
+    }
   });
 
   it("opens a token sealed under the second secret in the list", async () => {

@@ -1,0 +1,97 @@
+import { run } from "../platform/d1";
+
+/** Ended sessions are kept this long after they end (src/session/cleanup.ts), so the week's metrics can count them. */
+export const METRICS_RETENTION = 8 * 86_400;
+
+/** The windows metrics are asked for, and the step of their sign-in series. */
+export const WINDOWS = { "24h": { seconds: 86_400, step: 3_600 }, "7d": { seconds: 7 * 86_400, step: 86_400 } } as const;
+export type MetricsWindow = keyof typeof WINDOWS;
+
+/** A session that ended without being ended: its idle or absolute limit came first, within [?1, ?2). */
+const EXPIRED = `revoked_at IS NULL AND ((idle_expires_at >= ?1 AND idle_expires_at < ?2 AND idle_expires_at <= expires_at) OR (expires_at >= ?1 AND expires_at < ?2 AND expires_at < idle_expires_at))`;
+const LIVE = `?2 < expires_at AND ?2 < idle_expires_at AND revoked_at IS NULL`;
+
+/**
+ * The statements behind the metrics, bound as `?1` window start, `?2`
+ * window end (now), `?3` series step. Each reads the sessions table through
+ * an index (test/worker/metrics.test.ts asks SQLite's query plan).
+ */
+export const METRICS_SQL = {
+  active: `SELECT provider, count(*) AS n, count(DISTINCT user_key) AS users FROM sessions WHERE ${LIVE} GROUP BY provider`,
+  signIns: `SELECT CAST((created_at - ?1) / ?3 AS INTEGER) AS slot, count(*) AS n FROM sessions WHERE created_at >= ?1 AND created_at < ?2 AND family IS NULL GROUP BY slot`,
+  ended: `SELECT coalesce(ended_by, 'unknown') AS kind, count(*) AS n, sum(revoked_at - created_at) AS lived FROM sessions WHERE revoked_at >= ?1 AND revoked_at < ?2 GROUP BY kind
+          UNION ALL SELECT 'expired', count(*), sum(min(idle_expires_at, expires_at) - created_at) FROM sessions WHERE ${EXPIRED}`,
+  median: `SELECT lived FROM (SELECT revoked_at - created_at AS lived FROM sessions WHERE revoked_at >= ?1 AND revoked_at < ?2
+          UNION ALL SELECT min(idle_expires_at, expires_at) - created_at FROM sessions WHERE ${EXPIRED}) ORDER BY lived LIMIT 1 OFFSET ?3`,
+  // Bound as `?1` now. CROSS JOIN keeps SQLite to this order — the enrolled
+  // users, then each one's sessions by index — rather than every session.
+  secondFactor: `SELECT count(*) AS enabled, coalesce(sum(failures > 0), 0) AS failing, coalesce(sum(blocked_until > ?1), 0) AS blocked,
+          (SELECT count(DISTINCT s.user_key) FROM second_factors f CROSS JOIN sessions s ON s.user_key = f.user_key
+            WHERE f.enabled_at IS NOT NULL AND ?1 < s.expires_at AND ?1 < s.idle_expires_at AND s.revoked_at IS NULL) AS protected
+          FROM second_factors WHERE enabled_at IS NOT NULL`,
+} as const;
+
+export interface SessionMetrics {
+  window: { from: string; to: string };
+  /** Live sessions now, all and per provider, and the people they belong to. */
+  active: { sessions: number; users: number; byProvider: Record<string, number> };
+  /** Sign-ins (not handoffs to app origins) in the window: the total, and per hour (24h) or day (7d) from `from`. */
+  signIns: { total: number; series: { at: string; count: number }[] };
+  /** Sessions that ended in the window, by how: a revocation's kind, or `expired`. */
+  ended: Record<string, number>;
+  /** How long the sessions that ended in the window lived, in seconds; null when none did. */
+  duration: { average: number | null; median: number | null };
+  /**
+   * People with the second factor on; the share of those signed in now who
+   * have it; how many of them have wrong codes in a row, and how many must
+   * wait before the next (back-off or lock).
+   */
+  secondFactor: { enabled: number; adoption: number | null; failing: number; blocked: number };
+}
+
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+/** The metrics D1 can answer for the window ending `now` (epoch seconds): one batch, four statements, then the median. */
+export async function sessionMetrics(db: D1Database, now: number, window: MetricsWindow): Promise<SessionMetrics> {
+  const { seconds, step } = WINDOWS[window];
+  const from = now - seconds;
+  const [active, signIns, ended, factor] = await run(() =>
+    db.batch([
+      db.prepare(METRICS_SQL.active).bind(from, now),
+      db.prepare(METRICS_SQL.signIns).bind(from, now, step),
+      db.prepare(METRICS_SQL.ended).bind(from, now),
+      db.prepare(METRICS_SQL.secondFactor).bind(now),
+    ]),
+  );
+  const rows = <T>(result: D1Result | undefined) => (result?.results ?? []) as T[];
+  const byProvider: Record<string, number> = {};
+  let sessions = 0;
+  let users = 0;
+  for (const row of rows<{ provider: string; n: number; users: number }>(active)) {
+    byProvider[row.provider] = row.n;
+    sessions += row.n;
+    users += row.users;
+  }
+  const counts = new Map(rows<{ slot: number; n: number }>(signIns).map((row) => [row.slot, row.n]));
+  const series = Array.from({ length: seconds / step }, (_, slot) => ({ at: iso(from + slot * step), count: counts.get(slot) ?? 0 }));
+  const endedBy: Record<string, number> = {};
+  let count = 0;
+  let lived = 0;
+  for (const row of rows<{ kind: string; n: number; lived: number | null }>(ended)) {
+    if (row.n) endedBy[row.kind] = row.n;
+    count += row.n;
+    lived += row.lived ?? 0;
+  }
+  const median = count ? await run(() => db.prepare(METRICS_SQL.median).bind(from, now, Math.floor((count - 1) / 2)).first<number>("lived")) : null;
+  const [{ enabled, failing, blocked, protected: covered }] = rows<{ enabled: number; failing: number; blocked: number; protected: number }>(factor) as [
+    { enabled: number; failing: number; blocked: number; protected: number },
+  ];
+  return {
+    window: { from: iso(from), to: iso(now) },
+    active: { sessions, users, byProvider },
+    signIns: { total: series.reduce((sum, slot) => sum + slot.count, 0), series },
+    ended: endedBy,
+    duration: { average: count ? Math.round(lived / count) : null, median },
+    secondFactor: { enabled, adoption: users ? Math.round((covered / users) * 1000) / 1000 : null, failing, blocked },
+  };
+}
