@@ -6,6 +6,7 @@ import { revocationWindow } from "./revocations";
 import { deleteExpiredPendingSignIns } from "../second-factor/store";
 import { deleteSpentSessions } from "./store";
 import { METRICS_RETENTION } from "./metrics";
+import { run } from "../platform/d1";
 import { deleteExpiredHandoffs } from "../signin/handoff";
 import { nowSeconds } from "../platform/time";
 
@@ -14,17 +15,17 @@ const MAX_BATCHES = 20;
 
 /**
  * The Cron Trigger's job: delete refresh records once they have been over —
- * expired, idle or revoked — for longer than the metrics look back (a week)
- * and the revocation window, so that the metrics count them and "sign out
- * everywhere" and an admin's "end all" still find every session a cookie or
- * token could name; expired pending sign-ins and handoff codes; and the second
+ * expired, idle or revoked — for longer than the revocation window, so that
+ * "sign out everywhere" and an admin's "end all" still find every session a
+ * cookie or token could name, leaving each sign-in's ending behind for the
+ * metrics (kept 8 days); expired pending sign-ins and handoff codes; and the second
  * factor's data key after a rotation (src/data-key.ts). In bounded
  * batches, so one run never holds D1 for long.
  */
 export async function cleanUp(db: D1Database, config: Config, now = nowSeconds()): Promise<number> {
   let deleted = 0;
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const removed = await deleteSpentSessions(db, now - Math.max(revocationWindow(config), METRICS_RETENTION), BATCH);
+    const removed = await deleteSpentSessions(db, now - revocationWindow(config), BATCH);
     deleted += removed;
     if (removed < BATCH) break;
   }
@@ -34,6 +35,7 @@ export async function cleanUp(db: D1Database, config: Config, now = nowSeconds()
     pending += removed;
     if (removed < BATCH) break;
   }
+  await run(() => db.prepare("DELETE FROM session_endings WHERE ended_at < ?1").bind(now - METRICS_RETENTION).run());
   let handoffs = 0;
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
     const removed = await deleteExpiredHandoffs(db, now, BATCH);

@@ -1,6 +1,6 @@
 import { run } from "../platform/d1";
 
-/** Ended sessions are kept this long after they end (src/session/cleanup.ts), so the week's metrics can count them. */
+/** Endings are kept this long (src/session/cleanup.ts): the week's metrics count them. */
 export const METRICS_RETENTION = 8 * 86_400;
 
 /** The windows metrics are asked for, and the step of their sign-in series. */
@@ -9,6 +9,14 @@ export type MetricsWindow = keyof typeof WINDOWS;
 
 /** A session that ended without being ended: its idle or absolute limit came first, within [?1, ?2). */
 const EXPIRED = `revoked_at IS NULL AND ((idle_expires_at >= ?1 AND idle_expires_at < ?2 AND idle_expires_at <= expires_at) OR (expires_at >= ?1 AND expires_at < ?2 AND expires_at < idle_expires_at))`;
+/**
+ * Each sign-in that ended within [?1, ?2), once (a family's head: its
+ * handoffs to app origins end with it), as kind and lifetime: those whose
+ * record the cleanup has deleted, from what it left, and those still there.
+ */
+const ENDINGS = `SELECT kind, ended_at - created_at AS lived FROM session_endings WHERE ended_at >= ?1 AND ended_at < ?2
+  UNION ALL SELECT coalesce(ended_by, 'unknown'), revoked_at - created_at FROM sessions WHERE revoked_at >= ?1 AND revoked_at < ?2 AND family IS NULL
+  UNION ALL SELECT 'expired', min(idle_expires_at, expires_at) - created_at FROM sessions WHERE ${EXPIRED} AND family IS NULL`;
 const LIVE = `?2 < expires_at AND ?2 < idle_expires_at AND revoked_at IS NULL`;
 
 /**
@@ -18,11 +26,11 @@ const LIVE = `?2 < expires_at AND ?2 < idle_expires_at AND revoked_at IS NULL`;
  */
 export const METRICS_SQL = {
   active: `SELECT provider, count(*) AS n, count(DISTINCT user_key) AS users FROM sessions WHERE ${LIVE} GROUP BY provider`,
-  signIns: `SELECT CAST((created_at - ?1) / ?3 AS INTEGER) AS slot, count(*) AS n FROM sessions WHERE created_at >= ?1 AND created_at < ?2 AND family IS NULL GROUP BY slot`,
-  ended: `SELECT coalesce(ended_by, 'unknown') AS kind, count(*) AS n, sum(revoked_at - created_at) AS lived FROM sessions WHERE revoked_at >= ?1 AND revoked_at < ?2 GROUP BY kind
-          UNION ALL SELECT 'expired', count(*), sum(min(idle_expires_at, expires_at) - created_at) FROM sessions WHERE ${EXPIRED}`,
-  median: `SELECT lived FROM (SELECT revoked_at - created_at AS lived FROM sessions WHERE revoked_at >= ?1 AND revoked_at < ?2
-          UNION ALL SELECT min(idle_expires_at, expires_at) - created_at FROM sessions WHERE ${EXPIRED}) ORDER BY lived LIMIT 1 OFFSET ?3`,
+  signIns: `SELECT CAST((created_at - ?1) / ?3 AS INTEGER) AS slot, count(*) AS n FROM (
+            SELECT created_at FROM sessions WHERE created_at >= ?1 AND created_at < ?2 AND family IS NULL
+            UNION ALL SELECT created_at FROM session_endings WHERE created_at >= ?1 AND created_at < ?2) GROUP BY slot`,
+  ended: `SELECT kind, count(*) AS n, sum(lived) AS lived FROM (${ENDINGS}) GROUP BY kind`,
+  median: `SELECT lived FROM (${ENDINGS}) ORDER BY lived LIMIT 1 OFFSET ?3`,
   // Bound as `?1` now. CROSS JOIN keeps SQLite to this order — the enrolled
   // users, then each one's sessions by index — rather than every session.
   secondFactor: `SELECT count(*) AS enabled, coalesce(sum(failures > 0), 0) AS failing, coalesce(sum(blocked_until > ?1), 0) AS blocked,
@@ -37,7 +45,7 @@ export interface SessionMetrics {
   active: { sessions: number; users: number; byProvider: Record<string, number> };
   /** Sign-ins (not handoffs to app origins) in the window: the total, and per hour (24h) or day (7d) from `from`. */
   signIns: { total: number; series: { at: string; count: number }[] };
-  /** Sessions that ended in the window, by how: a revocation's kind, or `expired`. */
+  /** Sign-ins whose session ended in the window, by how: a revocation's kind, or `expired`. */
   ended: Record<string, number>;
   /** How long the sessions that ended in the window lived, in seconds; null when none did. */
   duration: { average: number | null; median: number | null };

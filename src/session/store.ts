@@ -105,6 +105,9 @@ export function storeProviderRefreshToken(db: D1Database, id: string, secretHash
 export type Revoked = Pick<SessionRecord, "id" | "user_key" | "provider" | "provider_refresh_token">;
 const revokedColumns = "id, user_key, provider, provider_refresh_token";
 
+/** How a session ended when revoked at ?1: `kind`, unless it was over already (it keeps its own end then). */
+const endedBy = (kind: string) => `CASE WHEN ?1 < idle_expires_at AND ?1 < expires_at THEN ${kind} ELSE 'expired' END`;
+
 /**
  * Ends a session and the rest of its family — the sessions one sign-in
  * made on app origins, and the one they were handed off from; with
@@ -115,7 +118,8 @@ export async function revokeSession(db: D1Database, id: string, now: number, kin
   const owner = userKey === undefined ? "" : " AND user_key = ?4";
   const statement = db.prepare(
     `WITH f AS (SELECT coalesce(family, id) AS id FROM sessions WHERE (id = ?2 OR family = ?2)${owner} LIMIT 1)
-     UPDATE sessions SET revoked_at = ?1, ended_by = ?3 WHERE (id IN f OR family IN f) AND revoked_at IS NULL RETURNING ${revokedColumns}`,
+     UPDATE sessions SET revoked_at = min(?1, idle_expires_at, expires_at), ended_by = ${endedBy("?3")}
+      WHERE (id IN f OR family IN f) AND revoked_at IS NULL RETURNING ${revokedColumns}`,
   );
   const { results } = await run(() => (userKey === undefined ? statement.bind(now, id, kind) : statement.bind(now, id, kind, userKey)).all<Revoked>());
   return results.sort((a, b) => +(b.id === id) - +(a.id === id));
@@ -183,16 +187,19 @@ export async function listUserSessions(db: D1Database, userKey: string, now: num
  * idle or revoked — before `before`. Returns how many went.
  */
 export async function deleteSpentSessions(db: D1Database, before: number, batch: number): Promise<number> {
-  const result = await run(() =>
-    db
-      .prepare(
-        `DELETE FROM sessions WHERE id IN (
-           SELECT id FROM sessions
-            WHERE expires_at <= ?1 OR idle_expires_at <= ?1 OR revoked_at <= ?1
-            LIMIT ?2)`,
-      )
-      .bind(before, batch)
-      .run(),
+  const spent = "SELECT id FROM sessions WHERE expires_at <= ?1 OR idle_expires_at <= ?1 OR revoked_at <= ?1 LIMIT ?2";
+  // One transaction: a sign-in's session leaves its ending behind for the metrics as its record goes.
+  const [, deleted] = await run(() =>
+    db.batch([
+      db
+        .prepare(
+          `INSERT INTO session_endings (ended_at, created_at, kind)
+           SELECT coalesce(revoked_at, min(idle_expires_at, expires_at)), created_at, coalesce(ended_by, iif(revoked_at IS NULL, 'expired', 'unknown'))
+             FROM sessions WHERE id IN (${spent}) AND family IS NULL`,
+        )
+        .bind(before, batch),
+      db.prepare(`DELETE FROM sessions WHERE id IN (${spent})`).bind(before, batch),
+    ]),
   );
-  return result.meta.changes;
+  return deleted!.meta.changes;
 }

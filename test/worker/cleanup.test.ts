@@ -21,13 +21,11 @@ const ids = async () => (await env.DB.prepare("SELECT id FROM sessions WHERE use
 describe("the cleanup Cron Trigger", () => {
   it("deletes expired and long-revoked records, keeps live and recently revoked ones, in batches", async () => {
     await insert("live", { expires_at: now + 1000, idle_expires_at: now + 500 });
-    // Over for longer than the metrics' 8 days (and so the revocation window): nothing counts them any more.
-    const old = now - 9 * 86_400;
+    // Over for longer than the revocation window (15 min + 1 min): nothing can name them any more.
+    const old = now - 3600;
     await insert("expired", { expires_at: old, idle_expires_at: old });
     await insert("idle", { expires_at: now + 1000, idle_expires_at: old });
     await insert("revoked-old", { expires_at: now + 1000, idle_expires_at: now + 500, revoked_at: old });
-    // Over within the week: kept for the metrics (sessions ended, how long they lived).
-    await insert("revoked-day", { expires_at: now + 1000, idle_expires_at: now + 500, revoked_at: now - 86_400 });
     // Over only just: kept, so that "sign out everywhere" still finds them.
     await insert("revoked-new", { expires_at: now + 1000, idle_expires_at: now + 500, revoked_at: now - 10 });
     await insert("expired-new", { expires_at: now - 10, idle_expires_at: now - 10 });
@@ -37,7 +35,13 @@ describe("the cleanup Cron Trigger", () => {
     const log = vi.spyOn(console, "log");
     await worker.scheduled(createScheduledController({ cron: "*/30 * * * *" }), env as unknown as Env);
 
-    expect(await ids()).toEqual(["expired-new", "idle-new", "live", "revoked-day", "revoked-new"]);
+    expect(await ids()).toEqual(["expired-new", "idle-new", "live", "revoked-new"]);
+    // Each deleted sign-in left its ending for the metrics: when, and how (revoked before kinds were kept: unknown).
+    const endings = await env.DB.prepare("SELECT kind, ended_at - created_at AS lived, count(*) AS n FROM session_endings WHERE created_at = ?1 GROUP BY kind, lived ORDER BY kind, lived").bind(now - 1000).all();
+    expect(endings.results).toEqual([
+      { kind: "expired", lived: 1000 - 3600, n: 1202 },
+      { kind: "unknown", lived: 1000 - 3600, n: 1 },
+    ]);
     expect(log.mock.calls.map(([line]) => JSON.parse(String(line)))).toEqual(
       expect.arrayContaining([expect.objectContaining({ event: "cleanup", deleted: 1203 })]),
     );

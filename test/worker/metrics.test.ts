@@ -71,6 +71,10 @@ describe("session metrics from D1", () => {
       // Edges: signed in exactly at the window's start (counted, first hour); ended exactly now (not yet in).
       insert({ id: "j", user: "github:10", created: T - 86_400, idle: T + 1000, expires: T + 5000, revoked: T - 86_400 + 10, endedBy: "device" }),
       insert({ id: "k", user: "github:11", created: T - 500, ...live, revoked: T, endedBy: "admin" }),
+      // A handoff of e's, ended with it: one sign-in, one ending.
+      insert({ id: "n", user: "github:4", created: T - 39_000, ...live, revoked: T - 20_000, endedBy: "signout", family: "e" }),
+      // Sign-ins whose records the cleanup already deleted: what it left behind, in the window and before the week.
+      db.prepare("INSERT INTO session_endings (ended_at, created_at, kind) VALUES (?1, ?2, ?3), (?4, ?5, ?6)").bind(T - 3000, T - 9000, "everywhere", T - 700_000, T - 800_000, "signout"),
       factor("github:1", true),
       factor("github:2", true, 3, T + 60),
       factor("vercel:9", true, 1, T - 60),
@@ -79,26 +83,27 @@ describe("session metrics from D1", () => {
 
     const metrics = await sessionMetrics(db, T, "24h");
     expect(metrics.active).toEqual({ sessions: 4, users: 3, byProvider: { github: 3, vercel: 1 } });
-    // a, i (hour 22), b (23), c (10), e (12), f (15), j (0), k (23).
-    expect(metrics.signIns.total).toBe(8);
+    // a, i (hour 22), b (23), c (10), e (12), f (15), j (0), k (23), and the cleaned-up one (21).
+    expect(metrics.signIns.total).toBe(9);
     expect(Object.fromEntries(metrics.signIns.series.filter((slot) => slot.count).map((slot) => [new Date(slot.at).getTime() / 1000 - (T - 86_400), slot.count]))).toEqual({
       0: 1,
       [10 * 3600]: 1,
       [12 * 3600]: 1,
       [15 * 3600]: 1,
+      [21 * 3600]: 1,
       [22 * 3600]: 2,
       [23 * 3600]: 2,
     });
-    expect(metrics.ended).toEqual({ signout: 1, refresh_reuse: 1, device: 1, expired: 2 });
-    // Lived: e 20,000, f 29,000, j 10, g 80,000, i 4,900 — the average, and the lower median.
-    expect(metrics.duration).toEqual({ average: Math.round((20_000 + 29_000 + 10 + 80_000 + 4900) / 5), median: 20_000 });
+    expect(metrics.ended).toEqual({ signout: 1, refresh_reuse: 1, device: 1, expired: 2, everywhere: 1 });
+    // Lived: e 20,000, f 29,000, j 10, g 80,000, i 4,900, the cleaned-up one 6,000 — the average, and the lower median.
+    expect(metrics.duration).toEqual({ average: Math.round((20_000 + 29_000 + 10 + 80_000 + 4900 + 6000) / 6), median: 6000 });
     // Signed in now: github:1, github:2 (both with the second factor), vercel:3.
     expect(metrics.secondFactor).toEqual({ enabled: 3, adoption: 0.667, failing: 2, blocked: 1 });
 
-    // The week: h ended 100,000 s ago, still in it; all of them signed in within it but h.
+    // The week: h ended 100,000 s ago, still in it; all of them signed in within it but h and the old ending.
     const week = await sessionMetrics(db, T, "7d");
-    expect(week.ended).toEqual({ signout: 2, refresh_reuse: 1, device: 1, expired: 2 });
-    expect(week.signIns.total).toBe(10);
+    expect(week.ended).toEqual({ signout: 2, refresh_reuse: 1, device: 1, expired: 2, everywhere: 1 });
+    expect(week.signIns.total).toBe(11);
   });
 
   it("read the sessions table through an index in every statement, never a scan", async () => {

@@ -63,7 +63,7 @@ describe("a database without the migrations", () => {
     const lines = await logged(() =>
       expect(worker.scheduled!(createScheduledController({ cron: "*/30 * * * *" }), { ...env, DB: env.EMPTY_DB } as unknown as Env)).rejects.toMatchObject({ code: "schema_missing" }),
     );
-    expect(lines).toContainEqual(expect.objectContaining({ event: "database_error", reason: "D1_ERROR: no such table: sessions: SQLITE_ERROR" }));
+    expect(lines).toContainEqual(expect.objectContaining({ event: "database_error", reason: "D1_ERROR: no such table: session_endings: SQLITE_ERROR" }));
   });
 });
 
