@@ -47,8 +47,9 @@ export function buildApp(config: Config): Hono<AppEnv> {
   app.use(async (c, next) => {
     c.set("config", config);
     c.set("keys", await keys);
-    const app = appOriginOf(c.req.raw, c.req.url, config);
-    c.set("origin", app ?? config.authOrigin ?? requestOrigin(c.req.url));
+    const own = requestOrigin(c.req.url);
+    const app = appOriginOf(c.req.raw, own, config);
+    c.set("origin", app ?? config.authOrigin ?? own);
     c.set("onApp", app !== null);
     c.set("clientAddress", requestAddress(c.req.raw, config.trustedProxies));
     if (!originChecked) {

@@ -93,3 +93,7 @@ export function parseOriginEntry(entry: string): ParsedOrigin {
 export function isAppOrigin(apps: AppOrigins, origin: string): boolean {
   return apps.exact.has(origin) || apps.patterns.some((pattern) => pattern.test(origin));
 }
+
+/** Whether `origin` is an app origin this configuration serves: one of APP_ORIGINS, and not AUTH_URL itself. */
+export const servesApp = (config: { appOrigins: AppOrigins | null; authOrigin: string | null }, origin: string) =>
+  config.appOrigins !== null && origin !== config.authOrigin && isAppOrigin(config.appOrigins, origin);

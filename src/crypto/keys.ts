@@ -1,4 +1,5 @@
 import { base64url, type JWK } from "jose";
+import { sha256 } from "./digest";
 
 /** Every use of the secret gets its own key, so a key can never be used for another job. */
 export type KeyPurpose = "session" | "flow" | "verify" | "device" | "provider-token" | "totp" | "data-key" | "codes" | "handoff";
@@ -35,10 +36,7 @@ const ED25519_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30
  * for an OKP key (test/worker/keys.test.ts compares them), without its
  * handling of every other key type in the bundle.
  */
-async function thumbprint({ crv, kty, x }: JWK): Promise<string> {
-  const members = new TextEncoder().encode(JSON.stringify({ crv, kty, x }));
-  return base64url.encode(new Uint8Array(await crypto.subtle.digest("SHA-256", members)));
-}
+const thumbprint = ({ crv, kty, x }: JWK) => sha256(JSON.stringify({ crv, kty, x }));
 
 async function signingKeyFrom(base: CryptoKey): Promise<SigningKey> {
   const seed = new Uint8Array(await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: SALT, info: info("ed25519:signing") }, base, 256));

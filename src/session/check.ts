@@ -5,7 +5,7 @@ import { toSession, type Session, type SessionClaims } from "./session";
 import type { SessionDeps } from "./deps";
 import { accessTokenAudience, verifyAccessToken } from "../crypto/tokens";
 import { parseUserKey } from "./user-key";
-import { isAppOrigin } from "../config/app-origins";
+import { servesApp } from "../config/app-origins";
 
 /**
  * What someone presents to prove a session: the sealed session (from the
@@ -55,9 +55,7 @@ export async function openCredential(deps: SessionDeps, presented: Credential, o
     return null;
   }
   // A session is good on the origin whose cookie it is, not where another origin's server replays it.
-  const apps = deps.config.appOrigins;
-  const app = apps && origin !== deps.config.authOrigin && isAppOrigin(apps, origin) ? origin : undefined;
-  if (opened.claims.org !== app) return null;
+  if (opened.claims.org !== (servesApp(deps.config, origin) ? origin : undefined)) return null;
   return { kind: "sealed", status: opened.status, claims: opened.claims };
 }
 

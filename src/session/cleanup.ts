@@ -4,9 +4,8 @@ import { audit } from "../platform/log";
 import { AuthError } from "../errors";
 import { revocationWindow } from "./revocations";
 import { deleteExpiredPendingSignIns } from "../second-factor/store";
-import { deleteSpentSessions } from "./store";
+import { deleteOldEndings, deleteSpentSessions } from "./store";
 import { METRICS_RETENTION } from "./metrics";
-import { run } from "../platform/d1";
 import { deleteExpiredHandoffs } from "../signin/handoff";
 import { nowSeconds } from "../platform/time";
 
@@ -35,7 +34,7 @@ export async function cleanUp(db: D1Database, config: Config, now = nowSeconds()
     pending += removed;
     if (removed < BATCH) break;
   }
-  await run(() => db.prepare("DELETE FROM session_endings WHERE ended_at < ?1").bind(now - METRICS_RETENTION).run());
+  await deleteOldEndings(db, now - METRICS_RETENTION);
   let handoffs = 0;
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
     const removed = await deleteExpiredHandoffs(db, now, BATCH);

@@ -91,9 +91,7 @@ export async function sessionMetrics(db: D1Database, now: number, window: Metric
     lived += row.lived ?? 0;
   }
   const median = count ? await run(() => db.prepare(METRICS_SQL.median).bind(from, now, Math.floor((count - 1) / 2)).first<number>("lived")) : null;
-  const [{ enabled, failing, blocked, protected: covered }] = rows<{ enabled: number; failing: number; blocked: number; protected: number }>(factor) as [
-    { enabled: number; failing: number; blocked: number; protected: number },
-  ];
+  const { enabled, failing, blocked, protected: covered } = rows<{ enabled: number; failing: number; blocked: number; protected: number }>(factor)[0]!;
   return {
     window: { from: iso(from), to: iso(now) },
     active: { sessions, users, byProvider },

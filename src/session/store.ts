@@ -182,6 +182,11 @@ export async function listUserSessions(db: D1Database, userKey: string, now: num
   return results;
 }
 
+/** Forgets the endings (session_endings) from before `before`, which no metrics window reaches. */
+export function deleteOldEndings(db: D1Database, before: number): Promise<unknown> {
+  return run(() => db.prepare("DELETE FROM session_endings WHERE ended_at < ?1").bind(before).run());
+}
+
 /**
  * Deletes up to `batch` records that can no longer matter: ended — expired,
  * idle or revoked — before `before`. Returns how many went.

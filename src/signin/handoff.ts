@@ -14,14 +14,14 @@
  * useless without the secret that browser's own start put in its cookie.
  */
 import type { Context } from "hono";
-import { base64url } from "jose";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
-import { isAppOrigin } from "../config/app-origins";
+import { servesApp } from "../config/app-origins";
 import { clearAuthCookie, readAuthCookie, setAuthCookie } from "../http/cookies";
 import { startSession } from "../http/current-session";
 import { safeRedirect } from "../http/redirects";
 import { randomToken } from "../crypto/random";
+import { sha256 } from "../crypto/digest";
 import { open, seal } from "../crypto/seal";
 import { run } from "../platform/d1";
 import { audit } from "../platform/log";
@@ -39,8 +39,6 @@ export interface AppSignIn {
 const CODE_TTL = 60;
 /** The browser's secret waits this long for its code: a sign-in with a provider and a second factor, as the flow cookie. */
 const SECRET_TTL = 600;
-
-const sha256 = async (text: string) => base64url.encode(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
 
 const invalidApp = () => new AuthError(400, "invalid_app", "This sign-in is for an app this worker does not serve.");
 const invalidCode = () =>
@@ -67,8 +65,7 @@ export function appSignIn(c: Context<AppEnv>): AppSignIn | null {
   const origin = c.req.query("app");
   if (origin === undefined) return null;
   const hash = c.req.query("h") ?? "";
-  const apps = c.var.config.appOrigins;
-  if (c.var.onApp || !apps || !isAppOrigin(apps, origin) || !/^[\w-]{43}$/.test(hash)) throw invalidApp();
+  if (c.var.onApp || !servesApp(c.var.config, origin) || !/^[\w-]{43}$/.test(hash)) throw invalidApp();
   return { origin, hash };
 }
 
