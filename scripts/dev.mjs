@@ -52,7 +52,9 @@ const persistArgs = persist >= 0 && args[persist + 1] ? ["--persist-to", args[pe
 const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persistArgs], { cwd: root, env: { ...env, CI: "true" }, stdio: "inherit" });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-// The development build: with the development sign-in provider (src/build.d.ts).
-const dev = spawn(wrangler, ["dev", "--define", "__DEV_BUILD__:true", ...args], { cwd: root, env, stdio: "inherit" });
+// The development build: with the development sign-in provider (src/build.d.ts);
+// beside it the admin console's Worker (console/), which it calls as CONSOLE.
+const configs = args.some((arg) => /^(-c|--config)(=|$)/.test(arg)) ? [] : ["-c", "wrangler.toml", "-c", "console/wrangler.toml"];
+const dev = spawn(wrangler, ["dev", ...configs, "--define", "__DEV_BUILD__:true", ...args], { cwd: root, env, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

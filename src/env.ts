@@ -1,4 +1,5 @@
 import type { Config } from "./config/config";
+import type { ConsoleView } from "../console/src/view";
 import type { Keyring } from "./crypto/keys";
 import type { Session, SessionClaims } from "./session/session";
 
@@ -14,6 +15,8 @@ export interface Bindings {
   ASSETS: Fetcher;
   /** Workers Analytics Engine: a data point per audit event (optional). */
   ANALYTICS?: AnalyticsEngineDataset;
+  /** The admin console's renderer (console/, a Worker of its own; optional: without it GET /auth/admin is a 503). */
+  CONSOLE?: { render(view: ConsoleView): Promise<string> };
 }
 
 /**

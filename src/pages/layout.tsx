@@ -9,10 +9,12 @@ export interface LayoutProps {
   refreshTo?: string;
   /** A script of ours (`src/http/assets.ts`) that refines the page; the page works without it. */
   script?: string;
+  /** Room for tables and charts (the admin console) rather than one narrow card. */
+  wide?: boolean;
   children?: Child;
 }
 
-export function Layout({ title, basePath, refreshTo, script, children }: LayoutProps) {
+export function Layout({ title, basePath, refreshTo, script, wide, children }: LayoutProps) {
   return (
     <>
       {raw("<!DOCTYPE html>")}
@@ -29,7 +31,7 @@ export function Layout({ title, basePath, refreshTo, script, children }: LayoutP
           {script && <script src={`${basePath}/${script}`} defer />}
         </head>
         <body>
-          <main>{children}</main>
+          <main class={wide ? "wide" : undefined}>{children}</main>
         </body>
       </html>
     </>

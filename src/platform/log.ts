@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { recordSecurityEvent } from "./security-events";
 
 export type AuditEvent =
   | "signin"
@@ -45,21 +46,23 @@ export interface AuditFields {
  * One JSON line per security-relevant event, collected by Workers Logs and
  * `wrangler tail`, and — with the `ANALYTICS` binding, for a request — one
  * Workers Analytics Engine data point: blobs event, user, provider, kind or
- * reason, country; double 1 (README, "Metrics"). Written, never awaited, so
- * it costs a request nothing it waits for; requests that log no event (a
- * normal one) write none. Callers pass identifiers only — never a token,
+ * reason, country; double 1 (README, "Metrics") — and, for the events the
+ * admin console shows, a row in D1 (src/platform/security-events.ts).
+ * Written, never awaited, so it costs a request nothing it waits for;
+ * requests that log no event (a normal one) write none. Callers pass identifiers only — never a token,
  * secret, code or cookie value.
  */
 export function audit(event: AuditEvent, fields: AuditFields = {}, c?: Context): void {
   const request = c?.req.raw as (Request & { cf?: { country?: string } }) | undefined;
   const country = request?.cf?.country;
+  // The client's address as the app resolved it (behind TRUSTED_PROXIES,
+  // the forwarded one); before that, what Cloudflare saw.
+  const ip = c?.get("clientAddress") ?? request?.headers.get("CF-Connecting-IP") ?? undefined;
   console.log(
     JSON.stringify({
       event,
       at: new Date().toISOString(),
-      // The client's address as the app resolved it (behind TRUSTED_PROXIES,
-      // the forwarded one); before that, what Cloudflare saw.
-      ip: c?.get("clientAddress") ?? request?.headers.get("CF-Connecting-IP") ?? undefined,
+      ip,
       country,
       ...fields,
     }),
@@ -70,4 +73,5 @@ export function audit(event: AuditEvent, fields: AuditFields = {}, c?: Context):
   } catch {
     // A metric lost is not worth a request.
   }
+  if (c) recordSecurityEvent(c, event, fields, ip);
 }

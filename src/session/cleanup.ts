@@ -4,7 +4,7 @@ import { audit } from "../platform/log";
 import { AuthError } from "../errors";
 import { revocationWindow } from "./revocations";
 import { deleteExpiredPendingSignIns } from "../second-factor/store";
-import { deleteOldEndings, deleteSpentSessions } from "./store";
+import { deleteOldMetrics, deleteSpentSessions } from "./store";
 import { METRICS_RETENTION } from "./metrics";
 import { deleteExpiredHandoffs } from "../signin/handoff";
 import { nowSeconds } from "../platform/time";
@@ -17,7 +17,7 @@ const MAX_BATCHES = 20;
  * expired, idle or revoked — for longer than the revocation window, so that
  * "sign out everywhere" and an admin's "end all" still find every session a
  * cookie or token could name, leaving each sign-in's ending behind for the
- * metrics (kept 8 days); expired pending sign-ins and handoff codes; and the second
+ * metrics (kept 8 days, as are the security events); expired pending sign-ins and handoff codes; and the second
  * factor's data key after a rotation (src/data-key.ts). In bounded
  * batches, so one run never holds D1 for long.
  */
@@ -34,7 +34,7 @@ export async function cleanUp(db: D1Database, config: Config, now = nowSeconds()
     pending += removed;
     if (removed < BATCH) break;
   }
-  await deleteOldEndings(db, now - METRICS_RETENTION);
+  await deleteOldMetrics(db, now - METRICS_RETENTION);
   let handoffs = 0;
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
     const removed = await deleteExpiredHandoffs(db, now, BATCH);

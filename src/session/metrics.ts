@@ -39,12 +39,40 @@ export const METRICS_SQL = {
           FROM second_factors WHERE enabled_at IS NOT NULL`,
 } as const;
 
+/** What counts as a failure in the metrics: a refused sign-in, a wrong second-factor code. */
+const FAILED = `event IN ('signin_refused', 'second_factor_failed')`;
+
+/** The admin console's statements on security_events (src/platform/security-events.ts), bound as METRICS_SQL's. */
+export const EVENTS_SQL = {
+  failures: `SELECT CAST((at - ?1) / ?3 AS INTEGER) AS slot, count(*) AS n FROM security_events WHERE at >= ?1 AND at < ?2 AND ${FAILED} GROUP BY slot`,
+  // Each wrong code is counted above; the list shows what needs a look.
+  recent: `SELECT at, event, user_key AS user, detail, by_user AS "by", ip FROM security_events WHERE at >= ?1 AND at < ?2 AND event <> 'second_factor_failed' ORDER BY at DESC LIMIT ?3`,
+} as const;
+
+/** How many of the window's security events the console lists, newest first. */
+const RECENT_EVENTS = 50;
+
+/** A security event as the admin console lists it. */
+export interface SecurityEvent {
+  at: string;
+  /** refresh_reuse, second_factor_locked, signin_refused, revoked (by an admin), second_factor_reset. */
+  event: string;
+  user: string | null;
+  /** The reason or kind (a refused sign-in's is `provider: code`). */
+  detail: string | null;
+  /** The admin who acted. */
+  by: string | null;
+  ip: string | null;
+}
+
 export interface SessionMetrics {
   window: { from: string; to: string };
   /** Live sessions now, all and per provider, and the people they belong to. */
   active: { sessions: number; users: number; byProvider: Record<string, number> };
   /** Sign-ins (not handoffs to app origins) in the window: the total, and per hour (24h) or day (7d) from `from`. */
-  signIns: { total: number; series: { at: string; count: number }[] };
+  signIns: Series;
+  /** Refused sign-ins and wrong second-factor codes in the window, as `signIns`. */
+  failures: Series;
   /** Sign-ins whose session ended in the window, by how: a revocation's kind, or `expired`. */
   ended: Record<string, number>;
   /** How long the sessions that ended in the window lived, in seconds; null when none did. */
@@ -57,18 +85,25 @@ export interface SessionMetrics {
   secondFactor: { enabled: number; adoption: number | null; failing: number; blocked: number };
 }
 
+/** A count in the window, and per hour (24h) or day (7d) from its start. */
+export interface Series {
+  total: number;
+  series: { at: string; count: number }[];
+}
+
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
-/** The metrics D1 can answer for the window ending `now` (epoch seconds): one batch, four statements, then the median. */
+/** The metrics D1 can answer for the window ending `now` (epoch seconds): one batch, five statements, then the median. */
 export async function sessionMetrics(db: D1Database, now: number, window: MetricsWindow): Promise<SessionMetrics> {
   const { seconds, step } = WINDOWS[window];
   const from = now - seconds;
-  const [active, signIns, ended, factor] = await run(() =>
+  const [active, signIns, ended, factor, failures] = await run(() =>
     db.batch([
       db.prepare(METRICS_SQL.active).bind(from, now),
       db.prepare(METRICS_SQL.signIns).bind(from, now, step),
       db.prepare(METRICS_SQL.ended).bind(from, now),
       db.prepare(METRICS_SQL.secondFactor).bind(now),
+      db.prepare(EVENTS_SQL.failures).bind(from, now, step),
     ]),
   );
   const rows = <T>(result: D1Result | undefined) => (result?.results ?? []) as T[];
@@ -80,8 +115,11 @@ export async function sessionMetrics(db: D1Database, now: number, window: Metric
     sessions += row.n;
     users += row.users;
   }
-  const counts = new Map(rows<{ slot: number; n: number }>(signIns).map((row) => [row.slot, row.n]));
-  const series = Array.from({ length: seconds / step }, (_, slot) => ({ at: iso(from + slot * step), count: counts.get(slot) ?? 0 }));
+  const series = (result: D1Result | undefined): Series => {
+    const counts = new Map(rows<{ slot: number; n: number }>(result).map((row) => [row.slot, row.n]));
+    const slots = Array.from({ length: seconds / step }, (_, slot) => ({ at: iso(from + slot * step), count: counts.get(slot) ?? 0 }));
+    return { total: slots.reduce((sum, slot) => sum + slot.count, 0), series: slots };
+  };
   const endedBy: Record<string, number> = {};
   let count = 0;
   let lived = 0;
@@ -95,9 +133,18 @@ export async function sessionMetrics(db: D1Database, now: number, window: Metric
   return {
     window: { from: iso(from), to: iso(now) },
     active: { sessions, users, byProvider },
-    signIns: { total: series.reduce((sum, slot) => sum + slot.count, 0), series },
+    signIns: series(signIns),
+    failures: series(failures),
     ended: endedBy,
     duration: { average: count ? Math.round(lived / count) : null, median },
     secondFactor: { enabled, adoption: users ? Math.round((covered / users) * 1000) / 1000 : null, failing, blocked },
   };
+}
+
+/** The window's security events that need a look, newest first (at most 50). */
+export async function securityEvents(db: D1Database, now: number, window: MetricsWindow): Promise<SecurityEvent[]> {
+  const { results } = await run(() =>
+    db.prepare(EVENTS_SQL.recent).bind(now - WINDOWS[window].seconds, now, RECENT_EVENTS).all<Omit<SecurityEvent, "at"> & { at: number }>(),
+  );
+  return results.map((row) => ({ ...row, at: iso(row.at) }));
 }

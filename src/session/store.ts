@@ -182,9 +182,14 @@ export async function listUserSessions(db: D1Database, userKey: string, now: num
   return results;
 }
 
-/** Forgets the endings (session_endings) from before `before`, which no metrics window reaches. */
-export function deleteOldEndings(db: D1Database, before: number): Promise<unknown> {
-  return run(() => db.prepare("DELETE FROM session_endings WHERE ended_at < ?1").bind(before).run());
+/** Forgets the endings (session_endings) and security events from before `before`, which no metrics window reaches. */
+export function deleteOldMetrics(db: D1Database, before: number): Promise<unknown> {
+  return run(() =>
+    db.batch([
+      db.prepare("DELETE FROM session_endings WHERE ended_at < ?1").bind(before),
+      db.prepare("DELETE FROM security_events WHERE at < ?1").bind(before),
+    ]),
+  );
 }
 
 /**

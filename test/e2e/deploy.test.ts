@@ -1,11 +1,12 @@
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import { expect, it } from "vitest";
 
-it("`npm run deploy -- --dry-run` builds the worker and prints its size, offline and without an account", () => {
+it("`npm run deploy -- --dry-run` builds the console and the worker and prints their sizes, offline and without an account", () => {
   const out = mkdtempSync(join(tmpdir(), "esw-deploy-"));
   try {
     const env = { ...process.env };
@@ -14,11 +15,15 @@ it("`npm run deploy -- --dry-run` builds the worker and prints its size, offline
     const offline = { HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9", NO_PROXY: "" };
     const run = spawnSync("npm", ["run", "deploy", "--", "--dry-run", "--outdir", out], { env: { ...env, ...offline }, encoding: "utf8" });
     expect(run.status, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toContain("would run `wrangler d1 migrations apply DB --remote` first");
-    expect(run.stdout).toMatch(/Total Upload: [\d.]+ KiB \/ gzip: [\d.]+ KiB/);
+    expect(run.stdout).toContain("would run `wrangler d1 migrations apply DB --remote` next");
+    // The console first (the worker binds it), then the worker.
+    expect(run.stdout.match(/Total Upload: [\d.]+ KiB \/ gzip: [\d.]+ KiB/g)).toHaveLength(2);
+    expect(run.stdout.indexOf("wrangler deploy -c console/wrangler.toml")).toBeLessThan(run.stdout.indexOf("env.DB (edge-session-worker)"));
+    expect(run.stdout).toContain("env.CONSOLE (edge-session-console)");
     expect(run.stdout).toContain("env.DB (edge-session-worker)");
     expect(run.stdout).toContain("--dry-run: exiting now.");
     expect(readdirSync(out)).toContain("index.js");
+    expect(readdirSync(join(out, "console"))).toContain("index.js");
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -45,6 +50,43 @@ it("what is deployed has no development sign-in, and DEV_PROVIDER there is a con
     const answer = await mf.dispatchFetch("http://localhost/auth/signin", { headers: { Accept: "application/json" } });
     expect(answer.status).toBe(500);
     expect(((await answer.json()) as { message: string }).message).toContain("DEV_PROVIDER is on, but the development sign-in exists only in the development build");
+  } finally {
+    await mf.dispose();
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+it("the deployed bundle's PKCE challenge is the verifier's SHA-256 (wrangler.toml [alias] gives arctic @oslojs/crypto's sha256 alone)", async () => {
+  const out = mkdtempSync(join(tmpdir(), "esw-deploy-"));
+  const verifiers: (string | null)[] = [];
+  const build = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--minify", "--outdir", out], { encoding: "utf8" });
+  expect(build.status, build.stderr).toBe(0);
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(out, "index.js"),
+    modulesRoot: out,
+    compatibilityDate: "2026-04-26",
+    kvNamespaces: ["REVOCATIONS"],
+    d1Databases: ["DB"],
+    ratelimits: { RATE_LIMITER: { simple: { limit: 100, period: 10 } }, RATE_LIMITER_STRICT: { simple: { limit: 100, period: 10 } } },
+    serviceBindings: { ASSETS: () => new Response(null, { status: 404 }) },
+    bindings: { AUTH_SECRET: "deploy-test-secret-0123456789abcdef0123", VERCEL_CLIENT_ID: "id", VERCEL_CLIENT_SECRET: "secret" },
+    // Vercel's token endpoint, as far as the worker can tell: it keeps the verifier the worker sends.
+    outboundService: async (request) => {
+      verifiers.push(new URLSearchParams(await request.text()).get("code_verifier"));
+      return Response.json({ error: "invalid_grant" }, { status: 400 });
+    },
+  });
+  try {
+    const start = await mf.dispatchFetch("http://localhost/auth/signin/vercel", { redirect: "manual" });
+    expect(start.status).toBe(302);
+    const authorize = new URL(start.headers.get("Location")!);
+    expect(authorize.searchParams.get("code_challenge_method")).toBe("S256");
+    const cookie = start.headers.getSetCookie().map((line) => line.split(";")[0]).join("; ");
+    await mf.dispatchFetch(`http://localhost/auth/callback/vercel?code=c&state=${authorize.searchParams.get("state")}`, { headers: { Cookie: cookie }, redirect: "manual" });
+    expect(verifiers).toHaveLength(1);
+    expect(authorize.searchParams.get("code_challenge")).toBe(createHash("sha256").update(verifiers[0]!).digest("base64url"));
+    expect(readFileSync(join(out, "index.js"), "utf8")).not.toMatch(/sha512/i);
   } finally {
     await mf.dispose();
     rmSync(out, { recursive: true, force: true });

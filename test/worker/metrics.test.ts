@@ -1,7 +1,7 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { METRICS_SQL, sessionMetrics } from "../../src/session/metrics";
+import { EVENTS_SQL, METRICS_SQL, securityEvents, sessionMetrics } from "../../src/session/metrics";
 import { browse, call, LOCAL, signIn } from "./helpers";
 
 const db = env.METRICS_DB;
@@ -43,13 +43,17 @@ describe("session metrics from D1", () => {
       window: { from: new Date((T - 86_400) * 1000).toISOString(), to: new Date(T * 1000).toISOString() },
       active: { sessions: 0, users: 0, byProvider: {} },
       signIns: { total: 0, series: expect.any(Array) },
+      failures: { total: 0, series: expect.any(Array) },
       ended: {},
       duration: { average: null, median: null },
       secondFactor: { enabled: 0, adoption: null, failing: 0, blocked: 0 },
     });
     expect(metrics.signIns.series).toHaveLength(24);
     expect(metrics.signIns.series.every((slot) => slot.count === 0)).toBe(true);
+    expect(metrics.failures.series.map((slot) => slot.at)).toEqual(metrics.signIns.series.map((slot) => slot.at));
+    expect(metrics.failures.series.every((slot) => slot.count === 0)).toBe(true);
     expect((await sessionMetrics(db, T, "7d")).signIns.series).toHaveLength(7);
+    expect(await securityEvents(db, T, "7d")).toEqual([]);
   });
 
   it("count live sessions, sign-ins per hour, endings by kind and how long sessions lived, with the window's edges", async () => {
@@ -106,6 +110,39 @@ describe("session metrics from D1", () => {
     expect(week.signIns.total).toBe(11);
   });
 
+  it("count refused sign-ins and wrong codes per hour or day, and list the events that need a look, newest first", async () => {
+    const event = (at: number, name: string, user: string | null, detail: string | null, by: string | null = null) =>
+      db.prepare("INSERT INTO security_events (at, event, user_key, detail, by_user, ip) VALUES (?1, ?2, ?3, ?4, ?5, '192.0.2.1')").bind(at, name, user, detail, by);
+    await db.batch([
+      // The window's first second: counted, hour 0.
+      event(T - 86_400, "signin_refused", null, "github: not_allowed"),
+      event(T - 3600, "second_factor_failed", "github:1", "wrong_code"),
+      event(T - 3599, "second_factor_failed", "github:1", "wrong_code"),
+      event(T - 3000, "second_factor_locked", "github:1", null),
+      event(T - 10, "revoked", "github:2", "admin", "github:99"),
+      event(T - 5, "refresh_reuse", "github:3", "an older refresh secret presented"),
+      // Now: the window ends just before it. Two days ago: in the week only.
+      event(T, "signin_refused", null, "vercel: invalid_state"),
+      event(T - 2 * 86_400, "signin_refused", null, "github: invalid_state"),
+    ]);
+    const day = await sessionMetrics(db, T, "24h");
+    expect(day.failures.total).toBe(3);
+    expect(day.failures.series[0]!.count).toBe(1);
+    expect(day.failures.series[23]!.count).toBe(2);
+    const week = await sessionMetrics(db, T, "7d");
+    expect(week.failures.total).toBe(4);
+    expect(week.failures.series.map((slot) => slot.count)).toEqual([0, 0, 0, 0, 0, 1, 3]);
+
+    // Wrong codes are counted, not listed.
+    expect(await securityEvents(db, T, "24h")).toEqual([
+      { at: new Date((T - 5) * 1000).toISOString(), event: "refresh_reuse", user: "github:3", detail: "an older refresh secret presented", by: null, ip: "192.0.2.1" },
+      { at: new Date((T - 10) * 1000).toISOString(), event: "revoked", user: "github:2", detail: "admin", by: "github:99", ip: "192.0.2.1" },
+      { at: new Date((T - 3000) * 1000).toISOString(), event: "second_factor_locked", user: "github:1", detail: null, by: null, ip: "192.0.2.1" },
+      { at: new Date((T - 86_400) * 1000).toISOString(), event: "signin_refused", user: null, detail: "github: not_allowed", by: null, ip: "192.0.2.1" },
+    ]);
+    expect((await securityEvents(db, T, "7d")).map((row) => row.detail).at(-1)).toBe("github: invalid_state");
+  });
+
   it("read the sessions table through an index in every statement, never a scan", async () => {
     for (const [name, sql] of Object.entries(METRICS_SQL)) {
       const count = Math.max(...(sql.match(/\?\d/g) ?? []).map((marker) => Number(marker.slice(1))));
@@ -114,6 +151,15 @@ describe("session metrics from D1", () => {
       expect(details.length, name).toBeGreaterThan(0);
       for (const detail of details) expect(detail, `${name}: ${details.join(" | ")}`).not.toMatch(/^SCAN (sessions|s)\b/);
       expect(details.some((detail) => /^SEARCH (sessions|s) USING (COVERING )?INDEX/.test(detail)), `${name}: ${details.join(" | ")}`).toBe(true);
+    }
+  });
+
+  it("read security events through their index, never a scan", async () => {
+    for (const [name, sql] of Object.entries(EVENTS_SQL)) {
+      const plan = await db.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(T, T, 50).all<{ detail: string }>();
+      const details = plan.results.map((row) => row.detail);
+      expect(details.some((detail) => /^SEARCH security_events USING INDEX security_events_by_at/.test(detail)), `${name}: ${details.join(" | ")}`).toBe(true);
+      for (const detail of details) expect(detail, name).not.toMatch(/^SCAN security_events/);
     }
   });
 });

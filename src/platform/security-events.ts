@@ -1,0 +1,32 @@
+import type { Context } from "hono";
+import type { AuditEvent, AuditFields } from "./log";
+import { nowSeconds } from "./time";
+
+/**
+ * The audit events the admin console lists or counts as failures
+ * (`securityEvents` in src/session/metrics.ts), and of `revoked` only an
+ * admin's. None is written by a normal request, or by a sign-in that
+ * succeeds.
+ */
+const RECORDED = new Set<AuditEvent>(["signin_refused", "second_factor_failed", "second_factor_locked", "refresh_reuse", "second_factor_reset"]);
+
+/**
+ * Adds the event to D1's `security_events` (migration 0008), after the
+ * answer (`waitUntil`): a request never waits for it or fails with it.
+ * Identifiers only, cut to size: what `audit` is given never holds a
+ * token or code.
+ */
+export function recordSecurityEvent(c: Context, event: AuditEvent, fields: AuditFields, ip: string | undefined): void {
+  if (!RECORDED.has(event) && !(event === "revoked" && fields.kind === "admin")) return;
+  const text = (value: unknown) => (value === undefined ? null : String(value).slice(0, 256));
+  const detail = fields.kind ?? fields.reason;
+  try {
+    const db = (c.env as { DB?: D1Database }).DB!;
+    const insert = db
+      .prepare("INSERT INTO security_events (at, event, user_key, detail, by_user, ip) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+      .bind(nowSeconds(), event, text(fields.user), text(fields.provider && detail ? `${fields.provider}: ${detail}` : detail), text(fields.by), text(ip));
+    c.executionCtx.waitUntil(insert.run().catch(() => undefined));
+  } catch {
+    // No database or no execution context (a unit's own Context): an event the console misses.
+  }
+}
