@@ -4,9 +4,13 @@ import { nowSeconds } from "./time";
 
 /**
  * The audit events the admin console lists or counts as failures
- * (`securityEvents` in src/session/metrics.ts), and of `revoked` only an
- * admin's. None is written by a normal request, or by a sign-in that
- * succeeds.
+ * (`securityEvents` in src/session/metrics.ts): each needs someone the
+ * provider has identified, a session's cookie, or an admin. Refused
+ * sign-ins count only once the provider has said whose they are: before
+ * that (a forged state, a bare callback, a provider that is down) anyone
+ * could write them, to fill D1 or bury the events that matter — those
+ * stay in the log and Analytics Engine. Of `revoked`, only an admin's.
+ * None is written by a normal request, or by a sign-in that succeeds.
  */
 const RECORDED = new Set<AuditEvent>(["signin_refused", "second_factor_failed", "second_factor_locked", "refresh_reuse", "second_factor_reset"]);
 
@@ -17,7 +21,7 @@ const RECORDED = new Set<AuditEvent>(["signin_refused", "second_factor_failed", 
  * token or code.
  */
 export function recordSecurityEvent(c: Context, event: AuditEvent, fields: AuditFields, ip: string | undefined): void {
-  if (!RECORDED.has(event) && !(event === "revoked" && fields.kind === "admin")) return;
+  if (event === "revoked" ? fields.kind !== "admin" : !RECORDED.has(event) || !fields.user) return;
   const text = (value: unknown) => (value === undefined ? null : String(value).slice(0, 256));
   const detail = fields.kind ?? fields.reason;
   try {

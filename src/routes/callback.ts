@@ -5,6 +5,7 @@ import { AuthError } from "../errors";
 import { callbackURL, requireProvider, takeFlow } from "../signin/flow";
 import { limit, perAddress } from "../http/rate-limit";
 import { completeSignIn, signInRefused } from "../signin/completion";
+import { userKey } from "../session/user-key";
 
 // Limited before the flow cookie is taken, so a refused callback can be retried.
 export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", limit("callback", perAddress), async (c) => {
@@ -13,6 +14,8 @@ export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", limi
   // The state names the flow: nothing else in the request is looked at
   // before it matches one this browser started.
   const flow = await takeFlow(c, query.state);
+  // Who the provider says this is, once it has: only such refusals are security events.
+  let user: string | undefined;
   try {
     if (!flow || flow.prv !== provider.id) {
       throw flow || readAuthCookie(c, "flow") !== undefined
@@ -32,10 +35,12 @@ export const callbackRoutes = new Hono<AppEnv>().get("/callback/:provider", limi
     if (!query.code) throw new AuthError(400, "missing_code", `${provider.name} did not send a sign-in code.`);
 
     const tokens = await provider.exchangeCode({ code: query.code, codeVerifier: flow.cv, redirectURI: callbackURL(c, provider) });
-    const next = await completeSignIn(c, provider, await provider.profile(tokens), { tokens, remember: flow.rem, redirectTo: flow.rt, app: flow.app });
+    const profile = await provider.profile(tokens);
+    user = userKey(provider.id, profile.id);
+    const next = await completeSignIn(c, provider, profile, { tokens, remember: flow.rem, redirectTo: flow.rt, app: flow.app });
     return c.redirect(next, 302);
   } catch (error) {
-    signInRefused(c, provider.id, error);
+    signInRefused(c, provider.id, error, user);
     throw error;
   }
 });

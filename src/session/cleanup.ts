@@ -34,7 +34,9 @@ export async function cleanUp(db: D1Database, config: Config, now = nowSeconds()
     pending += removed;
     if (removed < BATCH) break;
   }
-  await deleteOldMetrics(db, now - METRICS_RETENTION);
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    if ((await deleteOldMetrics(db, now - METRICS_RETENTION, BATCH)) < BATCH) break;
+  }
   let handoffs = 0;
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
     const removed = await deleteExpiredHandoffs(db, now, BATCH);

@@ -45,12 +45,13 @@ const FAILED = `event IN ('signin_refused', 'second_factor_failed')`;
 /** The admin console's statements on security_events (src/platform/security-events.ts), bound as METRICS_SQL's. */
 export const EVENTS_SQL = {
   failures: `SELECT CAST((at - ?1) / ?3 AS INTEGER) AS slot, count(*) AS n FROM security_events WHERE at >= ?1 AND at < ?2 AND ${FAILED} GROUP BY slot`,
-  // Each wrong code is counted above; the list shows what needs a look.
-  recent: `SELECT at, event, user_key AS user, detail, by_user AS "by", ip FROM security_events WHERE at >= ?1 AND at < ?2 AND event <> 'second_factor_failed' ORDER BY at DESC LIMIT ?3`,
+  // Bound also as `?4` the kind: each kind's newest apart, so that many of one (refused sign-ins) never hide another (a reuse).
+  recent: `SELECT at, event, user_key AS user, detail, by_user AS "by", ip FROM security_events WHERE event = ?4 AND at >= ?1 AND at < ?2 ORDER BY at DESC LIMIT ?3`,
 } as const;
 
-/** How many of the window's security events the console lists, newest first. */
-const RECENT_EVENTS = 50;
+/** The kinds the console lists (each wrong code is only counted, in `failures`), and how many of each, newest first. */
+const LISTED = ["refresh_reuse", "second_factor_locked", "revoked", "second_factor_reset", "signin_refused"];
+const RECENT_EVENTS = 20;
 
 /** A security event as the admin console lists it. */
 export interface SecurityEvent {
@@ -141,10 +142,12 @@ export async function sessionMetrics(db: D1Database, now: number, window: Metric
   };
 }
 
-/** The window's security events that need a look, newest first (at most 50). */
+/** The window's security events that need a look, newest first: at most 20 of each kind. */
 export async function securityEvents(db: D1Database, now: number, window: MetricsWindow): Promise<SecurityEvent[]> {
-  const { results } = await run(() =>
-    db.prepare(EVENTS_SQL.recent).bind(now - WINDOWS[window].seconds, now, RECENT_EVENTS).all<Omit<SecurityEvent, "at"> & { at: number }>(),
-  );
-  return results.map((row) => ({ ...row, at: iso(row.at) }));
+  const statement = db.prepare(EVENTS_SQL.recent);
+  const kinds = await run(() => db.batch<Omit<SecurityEvent, "at"> & { at: number }>(LISTED.map((kind) => statement.bind(now - WINDOWS[window].seconds, now, RECENT_EVENTS, kind))));
+  return kinds
+    .flatMap((kind) => kind.results)
+    .sort((a, b) => b.at - a.at)
+    .map((row) => ({ ...row, at: iso(row.at) }));
 }

@@ -182,14 +182,19 @@ export async function listUserSessions(db: D1Database, userKey: string, now: num
   return results;
 }
 
-/** Forgets the endings (session_endings) and security events from before `before`, which no metrics window reaches. */
-export function deleteOldMetrics(db: D1Database, before: number): Promise<unknown> {
-  return run(() =>
+/**
+ * Forgets up to `batch` endings (session_endings) and as many security
+ * events from before `before`, which no metrics window reaches. Returns the
+ * larger count: under `batch`, both are done.
+ */
+export async function deleteOldMetrics(db: D1Database, before: number, batch: number): Promise<number> {
+  const results = await run(() =>
     db.batch([
-      db.prepare("DELETE FROM session_endings WHERE ended_at < ?1").bind(before),
-      db.prepare("DELETE FROM security_events WHERE at < ?1").bind(before),
+      db.prepare("DELETE FROM session_endings WHERE rowid IN (SELECT rowid FROM session_endings WHERE ended_at < ?1 LIMIT ?2)").bind(before, batch),
+      db.prepare("DELETE FROM security_events WHERE rowid IN (SELECT rowid FROM security_events WHERE at < ?1 LIMIT ?2)").bind(before, batch),
     ]),
   );
+  return Math.max(...results.map((result) => result.meta.changes));
 }
 
 /**

@@ -85,9 +85,9 @@ export async function completeSecondFactor(
   return createSession(c, signIn, checked.method, rememberThisDevice && checked.deviceKey);
 }
 
-/** Logs a refused sign-in with its reason; the caller rethrows. */
-export function signInRefused(c: Context<AppEnv>, provider: string, error: unknown): void {
-  if (error instanceof AuthError) audit("signin_refused", { provider, reason: error.code }, c);
+/** Logs a refused sign-in with its reason, and whose it was once the provider has said; the caller rethrows. */
+export function signInRefused(c: Context<AppEnv>, provider: string, error: unknown, user?: string): void {
+  if (error instanceof AuthError) audit("signin_refused", { provider, reason: error.code, user }, c);
 }
 
 /**

@@ -27,7 +27,7 @@ let step = 0;
 
 const url = (path: string) => `${server.url}/auth${path}`;
 /** The walk's user, who is also the admin: the console shows their own session. */
-const ADMIN = "dev:ada-lovelace-byron-of-a-rather-long-name";
+const ADMIN = "dev:ada-lovelace-byron-of-a-rather-long-nam";
 const code = (offset: number) => generateHOTP(key, BigInt(step + offset), 6);
 
 async function signInAs(name: string) {
@@ -64,6 +64,7 @@ const pages: [name: string, reach: () => Promise<unknown>][] = [
     "admin console (tables open)",
     async () => {
       await page.goto(url(`/admin?user=${ADMIN}`));
+      await page.getByRole("heading", { name: `Sessions of ${ADMIN}` }).waitFor();
       await page.locator("details").evaluateAll((all) => all.forEach((details) => ((details as HTMLDetailsElement).open = true)));
     },
   ],

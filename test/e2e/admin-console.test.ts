@@ -24,7 +24,7 @@ const newContext = async () => {
 const signedIn = async (context: BrowserContext) => (await context.request.get(`${server.url}/auth/session`)).status() === 200;
 
 beforeAll(async () => {
-  server = await startDevServer({ DEV_PROVIDER: "true", ADMIN_USERS: "dev:grace-root" });
+  server = await startDevServer({ DEV_PROVIDER: "true", ADMIN_USERS: "dev:grace-root", ALLOWED_USERS: "dev:ada-target,dev:bob-bystander,dev:grace-root" });
   browser = await launchChromium();
 });
 
@@ -39,8 +39,14 @@ it("shows the sign-ins, failures and events, and ends a user's sessions one and 
   for (const context of ada) await (await devSignIn(server, context, "Ada Target")).close();
   const bob = await newContext();
   await (await devSignIn(server, bob, "Bob Bystander")).close();
-  const forged = await (await newContext()).newPage();
-  expect((await forged.goto(`${server.url}/auth/callback/dev?code=x&state=forged`))!.status()).toBe(400);
+  const mallory = await (await newContext()).newPage();
+  await mallory.goto(`${server.url}/auth/signin?redirect_to=%2Fauth`);
+  await mallory.getByRole("button", { name: "Continue with Development sign-in" }).click();
+  await mallory.getByLabel("Your name").fill("Mallory Refused");
+  const refused = mallory.waitForResponse((response) => response.url().includes("/auth/callback/dev"));
+  await mallory.getByRole("button", { name: "Sign in" }).click();
+  expect((await refused).status()).toBe(403);
+  expect((await mallory.goto(`${server.url}/auth/callback/dev?code=x&state=forged`))!.status()).toBe(400);
 
   const admin = await newContext();
   const page: Page = await devSignIn(server, admin, "Grace Root");
@@ -51,7 +57,7 @@ it("shows the sign-ins, failures and events, and ends a user's sessions one and 
   await page.getByRole("img", { name: /^Sign-ins and failures, the last 24 hours: 4 sign-ins, 1 failure; most sign-ins 4, the hour from \d\d:\d\d UTC; most failures 1/ }).waitFor();
   expect(await page.getByRole("figure", { name: "Live sessions by provider" }).ariaSnapshot()).toContain("- listitem: dev 4");
   const events = page.getByRole("region", { name: "Security events" });
-  expect(await events.getByRole("listitem").allInnerTexts()).toEqual([expect.stringMatching(/^Sign-in refused \d{4}-\d\d-\d\d \d\d:\d\d UTC\n+dev: flow_missing · from 127\.0\.0\.1$/)]);
+  expect(await events.getByRole("listitem").allInnerTexts()).toEqual([expect.stringMatching(/^Sign-in refused \d{4}-\d\d-\d\d \d\d:\d\d UTC\n+dev:mallory-refused · dev: not_allowed · from 127\.0\.0\.1$/)]);
 
   await page.getByLabel("User (provider:id)").fill("dev:ada-target");
   await page.getByRole("button", { name: "Find" }).click();

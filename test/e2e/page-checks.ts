@@ -16,7 +16,8 @@ function layoutAndBorders() {
     if (box.width === 0 || box.height === 0) continue;
     const name = `${element.tagName.toLowerCase()} "${(element.textContent ?? "").trim().slice(0, 30)}"`;
     if (box.left < card.left - 0.5 || box.right > card.right + 0.5) out.push(`${name} outside the card`);
-    if (element.clientWidth > 0 && element.scrollWidth > element.clientWidth + 1) out.push(`${name} cut: ${element.scrollWidth} > ${element.clientWidth}`);
+    // A text field scrolls its own long value: that is not cut.
+    if (element.tagName !== "INPUT" && element.clientWidth > 0 && element.scrollWidth > element.clientWidth + 1) out.push(`${name} cut: ${element.scrollWidth} > ${element.clientWidth}`);
   }
   const luminance = (color: string) => {
     const [r, g, b] = color.match(/[\d.]+/g)!.map((v) => Number(v) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));

@@ -151,16 +151,19 @@ describe("GET /auth/admin", () => {
 });
 
 describe("security events", () => {
-  it("records a refused sign-in, a wrong second-factor code and an admin's reset, and nothing for normal requests or a sign-in", async () => {
+  it("records a refused sign-in of someone the provider named and an admin's reset, and nothing for normal requests, a sign-in or anonymous refusals", async () => {
     const before = await eventCount();
     const { jar } = await signIn("dev", { as: "Console Quiet" });
     for (let i = 0; i < 3; i++) expect((await sessionOf(jar)).status).toBe(200);
+    // Anyone can send these: a bare callback, a forged state. The log has them; D1 does not.
+    expect((await call("/auth/callback/dev?code=x&state=forged")).status).toBe(400);
+    expect((await call("/auth/callback/github")).status).toBe(400);
     expect(await eventCount()).toBe(before);
 
-    const refused = await call("/auth/callback/dev?code=x&state=forged", { headers: { "CF-Connecting-IP": "198.51.100.7" } });
-    expect(refused.status).toBe(400);
-    const row = await env.DB.prepare("SELECT event, detail, ip FROM security_events ORDER BY rowid DESC LIMIT 1").first();
-    expect(row).toEqual({ event: "signin_refused", detail: "dev: flow_missing", ip: "198.51.100.7" });
+    const refused = await signIn("dev", { as: "Console Refused", vars: { ALLOWED_USERS: "dev:someone-else" }, headers: { "CF-Connecting-IP": "198.51.100.7" } });
+    expect(refused.response.status).toBe(403);
+    expect((await events("dev:console-refused")).results).toEqual([{ event: "signin_refused", user: "dev:console-refused", detail: "dev: not_allowed", by: null }]);
+    expect(await env.DB.prepare("SELECT ip FROM security_events WHERE user_key = 'dev:console-refused'").first("ip")).toBe("198.51.100.7");
 
     const { root } = await rootConsole();
     const reset = await browse(root.jar, "/auth/admin/second-factor?user=dev:console-quiet", { method: "DELETE", headers: { Origin: LOCAL, Accept: "application/json" } }, admin);
