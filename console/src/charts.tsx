@@ -1,5 +1,5 @@
 import type { Series } from "../../src/session/metrics";
-import { count, utc } from "./format";
+import { count } from "./format";
 
 export interface Line {
   /** "sign-in": the bars' name, one and many by `count`. */
@@ -19,10 +19,11 @@ export function SeriesChart({ id, title, lines, hourly }: { id: string; title: s
   const slots = lines[0]!.data.series;
   const highest = Math.max(1, ...lines.flatMap((line) => line.data.series.map((slot) => slot.count)));
   const width = 100 / lines.length;
-  const label = (at: string) => (hourly ? utc(at).slice(11) : at.slice(0, 10));
+  // The page says times are UTC; the summary, read on its own, says it again.
+  const label = (at: string) => (hourly ? at.slice(11, 16) : at.slice(0, 10));
   const peaks = lines.map((line) => {
     const peak = line.data.series.reduce((best, slot) => (slot.count > best.count ? slot : best));
-    return peak.count > 0 ? `; most ${line.name}s ${peak.count}, ${hourly ? "the hour from" : "on"} ${label(peak.at)}` : "";
+    return peak.count > 0 ? `; most ${line.name}s ${peak.count}, ${hourly ? `the hour from ${label(peak.at)} UTC` : `on ${label(peak.at)}`}` : "";
   });
   const summary = `${title}: ${lines.map((line) => count(line.data.total, line.name)).join(", ")}${peaks.join("")}`;
   return (
