@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 import { standInVars } from "./test/standin/providers.ts";
 import { ASSETS_DIR, buildAssets } from "./scripts/build-assets.mjs";
-import { buildConsole } from "./scripts/build-console.mjs";
+import { buildPages } from "./scripts/build-pages.mjs";
 
 // The worker is configured here rather than through wrangler.toml so that a
 // developer's .dev.vars never leaks into the tests; the browser test runs
@@ -37,10 +37,10 @@ export default defineConfig({
                 RATE_LIMITER_STRICT: { simple: { limit: 1_000_000, period: 10 } },
                 LOW_RATE_LIMIT: { simple: { limit: 3, period: 10 } },
               },
-              serviceBindings: { CALLER: "caller", CONSOLE: "edge-session-console" },
+              serviceBindings: { CALLER: "caller", PAGES: "edge-session-pages" },
               workers: [
-                // The admin console's renderer (console/), as wrangler.toml binds it.
-                { name: "edge-session-console", modules: true, scriptPath: await buildConsole(), compatibilityDate },
+                // The pages' renderer (pages/), as wrangler.toml binds it.
+                { name: "edge-session-pages", modules: true, scriptPath: await buildPages(), compatibilityDate },
                 {
                   // A second Worker calling AuthService over a service binding. The
                   // pool runs our worker as "vitest-pool-workers-runner-<project>".

@@ -4,7 +4,7 @@
 // language with the exact local time on hover. Without this script the
 // page still shows the server's coarse names and English times.
 import Bowser from "bowser";
-import { relativeTime } from "../src/pages/relative-time";
+import { relativeTime } from "../pages/src/relative-time";
 
 for (const name of document.querySelectorAll<HTMLElement>("[data-ua]")) {
   const parser = Bowser.getParser(name.dataset.ua ?? "");

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-// `npm run deploy`: the admin console's Worker (console/), the remote D1
-// migrations, then `wrangler deploy` — the console first, as the session
-// worker binds it, and migrations before the code, as new code may need new
+// `npm run deploy`: the pages Worker (pages/), the remote D1 migrations,
+// then `wrangler deploy` — the pages first, as the session worker binds them, and migrations before the code, as new code may need new
 // columns. Extra arguments go to `wrangler deploy` (`--config`/`--env` to the
-// migrations too; `--dry-run` and `--outdir` to the console as well).
+// migrations too; `--dry-run` and `--outdir` to the pages as well).
 //
 // The first deploy with automatic provisioning (no database_id in
 // wrangler.toml) is the other way round: `wrangler deploy` creates the
@@ -43,22 +42,22 @@ const databaseId = () =>
 
 const migrate = ["d1", "migrations", "apply", "DB", "--remote", ...configArgs];
 const deploy = ["deploy", ...args];
-const consoleArgs = args.flatMap((arg, i) => (arg === "--dry-run" || arg === "--minify" ? [arg] : arg === "--outdir" ? [arg, join(args[i + 1], "console")] : []));
-const deployConsole = ["deploy", "-c", "console/wrangler.toml", ...consoleArgs];
+const pagesArgs = args.flatMap((arg, i) => (arg === "--dry-run" || arg === "--minify" ? [arg] : arg === "--outdir" ? [arg, join(args[i + 1], "pages")] : []));
+const deployPages = ["deploy", "-c", "pages/wrangler.toml", ...pagesArgs];
 
 if (args.includes("--dry-run")) {
   // The banner checks npm for a newer wrangler: the one network request a dry run would make.
   env.WRANGLER_HIDE_BANNER = "true";
-  run(deployConsole);
+  run(deployPages);
   console.log(`--dry-run: would run \`wrangler ${migrate.join(" ")}\` next (skipped: it needs your account)`);
   run(deploy);
 } else if (databaseId()) {
-  run(deployConsole);
+  run(deployPages);
   run(migrate);
   run(deploy);
 } else {
   console.log("DB has no database_id in wrangler.toml: `wrangler deploy` creates the database (automatic provisioning), then the migrations run.");
-  run(deployConsole);
+  run(deployPages);
   run(deploy);
   if (!databaseId()) {
     console.error(

@@ -53,8 +53,8 @@ const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 // The development build: with the development sign-in provider (src/build.d.ts);
-// beside it the admin console's Worker (console/), which it calls as CONSOLE.
-const configs = args.some((arg) => /^(-c|--config)(=|$)/.test(arg)) ? [] : ["-c", "wrangler.toml", "-c", "console/wrangler.toml"];
+// beside it the pages Worker (pages/), which it calls as PAGES.
+const configs = args.some((arg) => /^(-c|--config)(=|$)/.test(arg)) ? [] : ["-c", "wrangler.toml", "-c", "pages/wrangler.toml"];
 const dev = spawn(wrangler, ["dev", ...configs, "--define", "__DEV_BUILD__:true", ...args], { cwd: root, env, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,5 +1,5 @@
 import type { Config } from "./config/config";
-import type { ConsoleView } from "../console/src/view";
+import type { PageView } from "../pages/src/view";
 import type { Keyring } from "./crypto/keys";
 import type { Session, SessionClaims } from "./session/session";
 
@@ -15,8 +15,8 @@ export interface Bindings {
   ASSETS: Fetcher;
   /** Workers Analytics Engine: a data point per audit event (optional). */
   ANALYTICS?: AnalyticsEngineDataset;
-  /** The admin console's renderer (console/, a Worker of its own; optional: without it GET /auth/admin is a 503). */
-  CONSOLE?: { render(view: ConsoleView): Promise<string> };
+  /** The pages' renderer (pages/, a Worker of its own; without it every page is a 503, and the APIs work). */
+  PAGES?: { render(view: PageView): Promise<string> };
 }
 
 /**

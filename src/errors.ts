@@ -34,7 +34,7 @@ export const ERROR_CODES = [
   "invalid_app",
   "handoff_invalid",
   "invalid_window",
-  "console_unavailable",
+  "pages_unavailable",
   "access_denied",
   "missing_code",
   "provider_refused",

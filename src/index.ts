@@ -121,7 +121,7 @@ export class AuthService extends WorkerEntrypoint<Env> {
 export default {
   fetch(request, env, ctx) {
     const loaded = loadConfig(env);
-    if (!loaded.ok) return misconfigured(request, env.ASSETS, loaded.problems);
+    if (!loaded.ok) return misconfigured(request, env, loaded.problems);
     return appFor(loaded.config).fetch(request, env, ctx);
   },
   async scheduled(_controller, env) {

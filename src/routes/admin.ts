@@ -14,7 +14,8 @@ import { changesState } from "../http/origins";
 import { readForm } from "../http/forms";
 import { prefersJSON } from "../http/respond";
 import { endSession, endUserSessions } from "../http/end-sessions";
-import type { ConsoleView } from "../../console/src/view";
+import type { ConsoleView } from "../../pages/src/view";
+import { page } from "../http/page";
 
 /**
  * The signed-in admin (ADMIN_USERS), or a 403. Only on the worker's own
@@ -48,13 +49,10 @@ function metricsWindow(c: Context<AppEnv>): MetricsWindow {
   return window as MetricsWindow;
 }
 
-const consoleUnavailable = () =>
-  new AuthError(503, "console_unavailable", "The admin console is not running: it is the Worker in console/, bound as CONSOLE (npm run dev and npm run deploy run it).");
-
 /**
  * The admin console: this worker gathers the view — metrics, security
- * events, and the sessions of the user searched for — and the console
- * Worker (console/) renders it. Its forms post back to the routes below.
+ * events, and the sessions of the user searched for — for the pages Worker
+ * to render. Its forms post back to the routes below.
  */
 async function adminConsole(c: Context<AppEnv>) {
   const admin = await requireAdmin(c);
@@ -78,11 +76,7 @@ async function adminConsole(c: Context<AppEnv>) {
     ...(query && { search: user ? { query, user, ...found } : { query, error: "Name the user as provider:id, for example github:583231." } }),
     ...(user && Number.isSafeInteger(ended) && ended >= 0 && c.req.query("ended") && { ended: { user, count: ended } }),
   };
-  if (!c.env.CONSOLE) throw consoleUnavailable();
-  const html = await c.env.CONSOLE.render(view).catch(() => {
-    throw consoleUnavailable();
-  });
-  return c.html(html);
+  return page(c, { page: "console", ...view });
 }
 
 /** Ends one session (`session`, with its family) or every session of the user; a form comes back to the console. */

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Miniflare, Response as MiniflareResponse, type Request as MiniflareRequest } from "miniflare";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
-it("`npm run deploy -- --dry-run` builds the console and the worker and prints their sizes, offline and without an account", () => {
+it("`npm run deploy -- --dry-run` builds the pages Worker and the worker and prints their sizes, offline and without an account", () => {
   const out = mkdtempSync(join(tmpdir(), "esw-deploy-"));
   try {
     const env = { ...process.env };
@@ -16,14 +16,14 @@ it("`npm run deploy -- --dry-run` builds the console and the worker and prints t
     const run = spawnSync("npm", ["run", "deploy", "--", "--dry-run", "--outdir", out], { env: { ...env, ...offline }, encoding: "utf8" });
     expect(run.status, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain("would run `wrangler d1 migrations apply DB --remote` next");
-    // The console first (the worker binds it), then the worker.
+    // The pages first (the worker binds them), then the worker.
     expect(run.stdout.match(/Total Upload: [\d.]+ KiB \/ gzip: [\d.]+ KiB/g)).toHaveLength(2);
-    expect(run.stdout.indexOf("wrangler deploy -c console/wrangler.toml")).toBeLessThan(run.stdout.indexOf("env.DB (edge-session-worker)"));
-    expect(run.stdout).toContain("env.CONSOLE (edge-session-console)");
+    expect(run.stdout.indexOf("wrangler deploy -c pages/wrangler.toml")).toBeLessThan(run.stdout.indexOf("env.DB (edge-session-worker)"));
+    expect(run.stdout).toContain("env.PAGES (edge-session-pages)");
     expect(run.stdout).toContain("env.DB (edge-session-worker)");
     expect(run.stdout).toContain("--dry-run: exiting now.");
     expect(readdirSync(out)).toContain("index.js");
-    expect(readdirSync(join(out, "console"))).toContain("index.js");
+    expect(readdirSync(join(out, "pages"))).toContain("index.js");
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -35,7 +35,8 @@ export async function startDevServer(vars: Record<string, string> = {}, { unchec
   const args = ["--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--show-interactive-dev-session=false"];
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   let log = "";
-  const command = unchecked ? ["npx", ["wrangler", "dev", ...args]] as const : ["npm", ["run", "dev", "--", ...args]] as const;
+  // Unchecked, both Workers as `npm run dev` runs them: the pages come from pages/.
+  const command = unchecked ? ["npx", ["wrangler", "dev", "-c", "wrangler.toml", "-c", "pages/wrangler.toml", ...args]] as const : ["npm", ["run", "dev", "--", ...args]] as const;
   const child: ChildProcess = spawn(command[0], command[1], { cwd: process.cwd(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout!.on("data", (chunk) => (log += chunk));
   child.stderr!.on("data", (chunk) => (log += chunk));

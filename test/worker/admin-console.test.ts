@@ -140,11 +140,11 @@ describe("GET /auth/admin", () => {
     expect(text).toContain('value="&lt;b&gt;nobody"');
   });
 
-  it("is a clean 503 that names the console Worker when it is not bound or fails", async () => {
-    const unbound = await rootConsole("/auth/admin", { ...admin, CONSOLE: undefined });
+  it("is a clean 503 that names the pages Worker when it is not bound or fails", async () => {
+    const unbound = await rootConsole("/auth/admin", { ...admin, PAGES: undefined });
     expect(unbound.page.status).toBe(503);
-    expect(unbound.text).toContain("console/");
-    const failing = await rootConsole("/auth/admin", { ...admin, CONSOLE: { render: () => Promise.reject(new Error("internal detail")) } });
+    expect(unbound.text).toContain("pages/");
+    const failing = await rootConsole("/auth/admin", { ...admin, PAGES: { render: () => Promise.reject(new Error("internal detail")) } });
     expect(failing.page.status).toBe(503);
     expect(failing.text).not.toContain("internal detail");
   });
@@ -172,9 +172,9 @@ describe("security events", () => {
   });
 });
 
-describe("the console Worker", () => {
+describe("the pages Worker", () => {
   it("answers nothing over HTTP: it only renders for the session worker", async () => {
-    const answer = await (env as unknown as { CONSOLE: Fetcher }).CONSOLE.fetch("http://console/auth/admin");
+    const answer = await (env as unknown as { PAGES: Fetcher }).PAGES.fetch("http://pages/auth/admin");
     expect(answer.status).toBe(404);
   });
 });

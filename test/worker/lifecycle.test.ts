@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { getKeyring } from "../../src/crypto/keys";
 import { open } from "../../src/crypto/seal";
 import type { SessionClaims } from "../../src/session/session";
-import { relativeTime } from "../../src/pages/relative-time";
+import { relativeTime } from "../../pages/src/relative-time";
 import { browse, call, countingD1, countingKV, fakeClock, Jar, LOCAL, revokeStoredVercelRefreshToken, sessionOf, sessionRow, signIn } from "./helpers";
 
 const json = { Accept: "application/json" };

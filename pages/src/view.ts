@@ -16,3 +16,8 @@ export interface ConsoleView {
   /** How many sessions the admin's last form ended (the redirect back says). */
   ended?: { user: string; count: number };
 }
+
+type Pages = typeof import("./pages").PAGES;
+
+/** A page and what it shows: the one argument of `render`. */
+export type PageView = { [Name in keyof Pages]: { page: Name } & Parameters<Pages[Name]>[0] }[keyof Pages];

@@ -1,13 +1,13 @@
-import type { Provider } from "../providers/types";
-import type { AppSignIn } from "../signin/handoff";
+import type { Provider } from "../../src/providers/types";
+import type { AppSignIn } from "../../src/signin/handoff";
 import { Layout } from "./layout";
 
 export interface SignInPageProps {
   basePath: string;
-  providers: Provider[];
+  providers: Pick<Provider, "id" | "name">[];
   redirectTo: string;
-  /** This page on localhost: the way in when no provider answers here. */
-  localURL: string;
+  /** In the development build, this page on localhost: the way in when no provider answers here. */
+  localURL?: string;
   /** Just signed out: say so. */
   out?: boolean;
   /** The app origin this sign-in is for, carried on to the provider's start. */
@@ -35,8 +35,7 @@ export function SignInPage({ basePath, providers, redirectTo, localURL, out, app
         </form>
       ) : (
         // Only the development provider is enabled, and it answers localhost alone.
-        __DEV_BUILD__ &&
-        <p role="alert">
+        localURL && <p role="alert">
           Development sign-in works only on localhost: open <a href={localURL}>{localURL}</a>, or set GITHUB_CLIENT_ID and
           GITHUB_CLIENT_SECRET (or Vercel's).
         </p>

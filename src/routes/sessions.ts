@@ -5,7 +5,7 @@ import { depsOf, getSession, requireSession } from "../http/current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { readForm } from "../http/forms";
-import { DevicesPage } from "../pages/devices";
+import { page as render } from "../http/page";
 import { notSignedIn, prefersJSON } from "../http/respond";
 import { endSession } from "../http/end-sessions";
 import { listSessions } from "../session/list";
@@ -22,7 +22,7 @@ async function devices(c: Context<AppEnv>) {
     ownOrigin: c.var.config.authOrigin ?? c.var.origin,
   });
   if (!html) return c.json(page);
-  return c.html(<DevicesPage basePath={basePath} {...page} now={Date.now()} />);
+  return render(c, { page: "devices", basePath, ...page, now: Date.now() });
 }
 
 async function endDevice(c: Context<AppEnv>) {

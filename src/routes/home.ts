@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "../env";
-import { HomePage } from "../pages/home";
+import { page } from "../http/page";
 import { serveAsset } from "../http/assets";
 import { getSession } from "../http/current-session";
 import { notSignedIn } from "../http/respond";
@@ -14,7 +14,7 @@ export async function home(c: Context<AppEnv>) {
   const providerName = c.var.config.providers.get(session.provider)?.name ?? session.provider;
   // A person's own page, also at `/` outside the auth routes' no-store.
   c.header("Cache-Control", "no-store");
-  return c.html(<HomePage basePath={basePath} session={session} providerName={providerName} />);
+  return page(c, { page: "home", basePath, session: { user: session.user, userKey: session.userKey }, providerName });
 }
 
 export const homeRoutes = new Hono<AppEnv>()

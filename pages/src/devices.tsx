@@ -1,4 +1,4 @@
-import type { DeviceSession } from "../session/list";
+import type { DeviceSession } from "../../src/session/list";
 import { Layout } from "./layout";
 import { relativeTime } from "./relative-time";
 

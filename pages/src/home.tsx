@@ -1,9 +1,10 @@
-import type { Session } from "../session/session";
+import type { Session } from "../../src/session/session";
 import { Layout } from "./layout";
 
 export interface HomePageProps {
   basePath: string;
-  session: Session;
+  /** Who is signed in: nothing of the session's tokens. */
+  session: Pick<Session, "user" | "userKey">;
   providerName: string;
 }
 

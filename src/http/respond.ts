@@ -6,7 +6,8 @@ import { AuthError, NOT_SIGNED_IN } from "../errors";
 import { audit } from "../platform/log";
 import { changesState, isLocalRequest } from "./origins";
 import { schemaMissing } from "../platform/d1";
-import { ErrorPage, MisconfiguredPage } from "../pages/error";
+import { renderPage } from "./page";
+import type { Bindings } from "../env";
 import { serveAsset } from "./assets";
 import { signInAtAuthOrigin } from "../signin/handoff";
 
@@ -22,15 +23,17 @@ export function prefersJSON(request: Request): boolean {
  * throwing at startup and crash-looping. The page's stylesheet is served
  * wherever it is asked for: nothing else is.
  */
-export async function misconfigured(request: Request, assets: Fetcher | undefined, problems: string[]): Promise<Response> {
+export async function misconfigured(request: Request, env: Pick<Bindings, "ASSETS" | "PAGES">, problems: string[]): Promise<Response> {
   audit("config_invalid", { reason: problems.join("; ") });
   const headers = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
-  if (prefersJSON(request)) {
-    return Response.json({ error: "server_misconfigured", message: `server misconfigured: ${problems.join("; ")}` }, { status: 500, headers });
+  const message = `server misconfigured: ${problems.join("; ")}`;
+  const html = prefersJSON(request) ? null : await renderPage(env, { page: "misconfigured", problems }).catch(() => null);
+  if (!html) {
+    return Response.json({ error: "server_misconfigured", message }, { status: 500, headers });
   }
   // Not cached: in proxy mode the path may be the upstream's own stylesheet's.
-  if (assets && new URL(request.url).pathname.endsWith("/style.css")) return serveAsset(assets, "style.css", "no-store");
-  return new Response(await (<MisconfiguredPage problems={problems} />).toString(), {
+  if (env.ASSETS && new URL(request.url).pathname.endsWith("/style.css")) return serveAsset(env.ASSETS, "style.css", "no-store");
+  return new Response(html, {
     status: 500,
     headers: { ...headers, "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "default-src 'none'; style-src 'self'" },
   });
@@ -44,8 +47,10 @@ export function errorResponse(c: Context<AppEnv>, error: AuthError): Response | 
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
   // RFC 6750 §3.1: a bearer credential that is not enough for this route.
   if (error.code === "insufficient_scope" && bearerToken(c)) challenge(c, "insufficient_scope");
-  if (prefersJSON(c.req.raw)) return c.json({ error: error.code, message: error.message }, error.status);
-  return c.html(<ErrorPage status={error.status} message={error.message} basePath={c.var.config?.basePath} />, error.status);
+  const json = () => c.json({ error: error.code, message: error.message }, error.status);
+  if (prefersJSON(c.req.raw)) return json();
+  // Without the pages Worker, the same answer as JSON: still clear, never a 500.
+  return renderPage(c.env, { page: "error", status: error.status, message: error.message, basePath: c.var.config?.basePath }).then((html) => c.html(html, error.status), json);
 }
 
 /** The one error handler: expected errors are rendered, anything else is logged and hidden. */
@@ -112,6 +117,9 @@ export function notSignedIn(c: Context<AppEnv>, { back, as }: NotSignedInOptions
   const absolute = c.var.origin + signin;
   c.header("X-Auth-Signin", absolute);
   challenge(c, bearerToken(c) ? "invalid_token" : undefined);
-  if (browser) return c.html(<ErrorPage status={401} basePath={c.var.config.basePath} message={NOT_SIGNED_IN} signin={absolute} />, 401);
+  if (browser) {
+    const view = { page: "error", status: 401, basePath: c.var.config.basePath, message: NOT_SIGNED_IN, signin: absolute } as const;
+    return renderPage(c.env, view).then((html) => c.html(html, 401), () => c.json({ error: "unauthenticated", message: NOT_SIGNED_IN, signin: absolute }, 401));
+  }
   return c.json({ error: "unauthenticated", message: NOT_SIGNED_IN, signin: absolute }, 401);
 }

@@ -2,7 +2,7 @@ import { Hono } from "hono/tiny";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { readForm } from "../http/forms";
-import { DevSignInPage } from "../pages/dev";
+import { page } from "../http/page";
 import { devCode } from "../providers/dev";
 import { callbackURL, requireProvider } from "../signin/flow";
 
@@ -18,7 +18,7 @@ export const devRoutes = () =>
   .get("/dev/authorize", (c) => {
     const { state, redirect_uri: redirectURI, code_challenge: codeChallenge } = c.req.query();
     if (!state || !redirectURI || !codeChallenge) throw badRequest();
-    return c.html(<DevSignInPage basePath={c.var.config.basePath} state={state} redirectURI={redirectURI} codeChallenge={codeChallenge} />);
+    return page(c, { page: "dev", basePath: c.var.config.basePath, state, redirectURI, codeChallenge });
   })
   .post("/dev/authorize", async (c) => {
     const { name, state, redirect_uri: redirectURI, code_challenge: challenge } = await readForm(c);

@@ -7,8 +7,8 @@ import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { readForm } from "../http/forms";
 import { audit } from "../platform/log";
-import { SecondFactorPage } from "../pages/second-factor";
-import { RecoveryCodesPage, SecurityPage, type SecondFactorState } from "../pages/security";
+import { page } from "../http/page";
+import type { SecondFactorState } from "../../pages/src/security";
 import { byIP, limit } from "../http/rate-limit";
 import { endUserSessions } from "../http/end-sessions";
 import { notSignedIn, prefersJSON } from "../http/respond";
@@ -109,7 +109,7 @@ const withCode =
   };
 
 async function securityPage(c: Context<AppEnv>, session: Session, error?: string) {
-  return c.html(<SecurityPage basePath={c.var.config.basePath} factor={await securityState(c, session)} error={error} />);
+  return page(c, { page: "security", basePath: c.var.config.basePath, factor: await securityState(c, session), error });
 }
 
 /** The session, or for a browser a trip to sign in and back. */
@@ -138,7 +138,7 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     // Only our own Cancel link (or the address bar) cancels: another site's link is a top-level GET too.
     const cancel = c.req.query("cancel") !== undefined && ["same-origin", "none", undefined].includes(c.req.header("Sec-Fetch-Site"));
     if (cancel) clearAuthCookie(c, "verify");
-    else if (await readPendingSignIn(c)) return c.html(<SecondFactorPage basePath={c.var.config.basePath} />);
+    else if (await readPendingSignIn(c)) return page(c, { page: "secondFactor", basePath: c.var.config.basePath });
     return c.redirect(`${c.var.config.basePath}/signin`, 302);
   })
   .post("/2fa/verify", signInAttempts, async (c) => {
@@ -150,7 +150,7 @@ export const secondFactorRoutes = new Hono<AppEnv>()
       throw new AuthError(400, "pending_signin_void", "Too many attempts. Please sign in again.");
     }
     if (checked.status !== "valid") {
-      return refuse(c, refusal(checked), (message) => c.html(<SecondFactorPage basePath={c.var.config.basePath} error={message} left={checked.left} />));
+      return refuse(c, refusal(checked), (message) => page(c, { page: "secondFactor", basePath: c.var.config.basePath, error: message, left: checked.left }));
     }
     const redirectTo = await completeSecondFactor(c, pending, checked, rememberThisDevice === "1");
     if (prefersJSON(c.req.raw)) return c.json({ signedIn: true, redirectTo });
@@ -173,7 +173,7 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     const opened = token && (await open<{ sid: string; c: string[] }>(c.var.keys, "codes", token));
     if (opened && opened.status === "valid" && opened.claims.sid === session.id) {
       clearAuthCookie(c, "codes");
-      return c.html(<RecoveryCodesPage basePath={c.var.config.basePath} codes={opened.claims.c} />);
+      return page(c, { page: "recoveryCodes", basePath: c.var.config.basePath, codes: opened.claims.c });
     }
     return securityPage(c, session);
   })

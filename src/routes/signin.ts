@@ -8,7 +8,7 @@ import { callbackURL, requireProvider, startFlow } from "../signin/flow";
 import { isLocalRequest } from "../http/origins";
 import { limit, perAddress, rateLimit } from "../http/rate-limit";
 import { browserSessionOnly } from "../http/scope";
-import { SignInPage } from "../pages/signin";
+import { page } from "../http/page";
 import { safeRedirect } from "../http/redirects";
 import { appSignIn, handOff, redeemHandoff, signInAtAuthOrigin } from "../signin/handoff";
 
@@ -47,7 +47,15 @@ export const signinRoutes = new Hono<AppEnv>()
     // Only the development provider, away from localhost: the same page on localhost is the way in.
     const here = new URL(c.req.url);
     here.hostname = "localhost";
-    return c.html(<SignInPage basePath={config.basePath} providers={providers} redirectTo={redirectTo} localURL={here.href} out={c.req.query("out") !== undefined && !readAuthCookie(c, "session")} app={app} />);
+    return page(c, {
+      page: "signin",
+      basePath: config.basePath,
+      providers: providers.map(({ id, name }) => ({ id, name })),
+      redirectTo,
+      localURL: __DEV_BUILD__ ? here.href : undefined,
+      out: c.req.query("out") !== undefined && !readAuthCookie(c, "session"),
+      app,
+    });
   })
   .get(
     "/signin/:provider",

@@ -1,4 +1,4 @@
-import { Layout } from "../../src/pages/layout";
+import { Layout } from "./layout";
 import { BarList, SeriesChart } from "./charts";
 import { count, duration, utc } from "./format";
 import type { ConsoleView } from "./view";

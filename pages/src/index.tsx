@@ -1,0 +1,21 @@
+import { WorkerEntrypoint } from "cloudflare:workers";
+import type { PageView } from "./view";
+import { PAGES } from "./pages";
+import type { FC } from "hono/jsx";
+
+/**
+ * Renders the worker's pages, bound to it as PAGES. It decides nothing:
+ * the session worker has done everything a request asks — checked who is
+ * signed in, changed what was to change — and hands over the page's view.
+ */
+export default class Pages extends WorkerEntrypoint {
+  async render(view: PageView): Promise<string> {
+    const { page, ...props } = view;
+    const Page = PAGES[page] as FC;
+    return String(await (<Page {...props} />).toString());
+  }
+
+  override async fetch(): Promise<Response> {
+    return new Response("Not found", { status: 404 });
+  }
+}
