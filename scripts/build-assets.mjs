@@ -15,7 +15,7 @@ export async function buildAssets() {
   mkdirSync(ASSETS_DIR, { recursive: true });
   copyFileSync(join(root, "browser", "style.css"), join(ASSETS_DIR, "style.css"));
   await build({
-    entryPoints: ["devices", "security"].map((name) => join(root, "browser", `${name}.ts`)),
+    entryPoints: ["devices", "security", "passkeys"].map((name) => join(root, "browser", `${name}.ts`)),
     outdir: ASSETS_DIR,
     bundle: true,
     minify: true,

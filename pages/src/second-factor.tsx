@@ -33,13 +33,24 @@ export interface SecondFactorPageProps {
   error?: string;
   /** Attempts this pending sign-in still has, after a wrong code. */
   left?: number;
+  /** The user has a passkey: offered first (passkeys.js). */
+  passkeys?: boolean;
 }
 
 /** Asked between the provider and the session when a second factor is on. */
-export function SecondFactorPage({ basePath, error, left }: SecondFactorPageProps) {
+export function SecondFactorPage({ basePath, error, left, passkeys }: SecondFactorPageProps) {
   return (
-    <Layout title="Two-step verification" basePath={basePath}>
+    <Layout title="Two-step verification" basePath={basePath} script={passkeys ? "passkeys.js" : undefined}>
       <h1>Two-step verification</h1>
+      {passkeys && (
+        // passkeys.js shows this; the code below stays for everyone.
+        <form data-passkey-signin={basePath} hidden>
+          <p id="passkey-error" class="error" role="alert" />
+          <button type="submit" class="primary">
+            Use a passkey
+          </button>
+        </form>
+      )}
       <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>
       <FormError error={error}>{left !== undefined && ` Attempts left: ${left}.`}</FormError>
       <form method="post" action={`${basePath}/2fa/verify`}>

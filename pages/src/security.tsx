@@ -4,7 +4,19 @@ import { CodeInput, FormError } from "./second-factor";
 export type SecondFactorState =
   | { state: "off" }
   | { state: "pending"; secret: string; uri: string }
-  | { state: "on"; since: string; recoveryCodesLeft: number; failedAttempts: number };
+  | { state: "on"; since: string; recoveryCodesLeft: number; failedAttempts: number; passkeys: PasskeyEntry[] };
+
+/** A passkey as the Security page lists it. */
+export interface PasskeyEntry {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  /** Backed up by its provider (synced to the user's other devices). */
+  synced: boolean;
+}
+
+const day = (at: string) => at.slice(0, 10);
 
 export interface SecurityPageProps {
   basePath: string;
@@ -15,7 +27,7 @@ export interface SecurityPageProps {
 /** "Security": set up, confirm or turn off the second factor. */
 export function SecurityPage({ basePath, factor, error }: SecurityPageProps) {
   return (
-    <Layout title="Security" basePath={basePath} script={factor.state === "pending" ? "security.js" : undefined}>
+    <Layout title="Security" basePath={basePath} script={factor.state === "pending" ? "security.js" : factor.state === "on" ? "passkeys.js" : undefined}>
       <h1>Two-step verification</h1>
       <FormError error={error} />
       {factor.state === "off" && (
@@ -58,6 +70,36 @@ export function SecurityPage({ basePath, factor, error }: SecurityPageProps) {
           <form method="post" action={`${basePath}/2fa/codes`}>
             <CodeInput label="A code from the app, or a recovery code" error={error} />
             <button type="submit">New recovery codes</button> <button formaction={`${basePath}/2fa/disable`}>Turn off</button>
+          </form>
+          <h2 id="passkeys-title">Passkeys</h2>
+          <p>Sign in with a touch or a glance instead of typing a code: a passkey cannot be phished.</p>
+          {factor.passkeys.length > 0 && (
+            <ul class="devices" aria-labelledby="passkeys-title">
+              {factor.passkeys.map((passkey) => (
+                <li>
+                  <div>
+                    <strong id={`p-${passkey.id}`}>{passkey.name}</strong>
+                    <p class="muted">
+                      added {day(passkey.createdAt)} · {passkey.lastUsedAt ? `last used ${day(passkey.lastUsedAt)}` : "not used yet"}
+                      {passkey.synced && " · synced"}
+                    </p>
+                  </div>
+                  <form method="post" action={`${basePath}/passkeys/${passkey.id}`}>
+                    <input type="hidden" name="_method" value="DELETE" />
+                    <button type="submit" id={`r-${passkey.id}`} aria-labelledby={`r-${passkey.id} p-${passkey.id}`}>
+                      Remove
+                    </button>
+                  </form>
+                </li>
+              ))}
+            </ul>
+          )}
+          {/* passkeys.js shows this: without script a passkey cannot be made. */}
+          <form data-passkey-add={basePath} hidden>
+            <label for="passkey-name">Name</label>
+            <input type="text" id="passkey-name" name="name" maxlength={64} value="Passkey" />
+            <p id="passkey-error" class="error" role="alert" />
+            <button type="submit">Add a passkey</button>
           </form>
         </>
       )}

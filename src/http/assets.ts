@@ -3,6 +3,7 @@ const ASSETS = {
   "style.css": "text/css; charset=utf-8",
   "devices.js": "text/javascript; charset=utf-8",
   "security.js": "text/javascript; charset=utf-8",
+  "passkeys.js": "text/javascript; charset=utf-8",
 } as const;
 
 export type AssetName = keyof typeof ASSETS;

@@ -33,6 +33,9 @@ export type AuditEvent =
   | "allowlist_login_ignored"
   | "handoff"
   | "handoff_refused"
+  | "passkey_registered"
+  | "passkey_removed"
+  | "passkey_refused"
   | "error";
 
 export interface AuditFields {

@@ -12,7 +12,7 @@ import { nowSeconds } from "./time";
  * stay in the log and Analytics Engine. Of `revoked`, only an admin's.
  * None is written by a normal request, or by a sign-in that succeeds.
  */
-const RECORDED = new Set<AuditEvent>(["signin_refused", "second_factor_failed", "second_factor_locked", "refresh_reuse", "second_factor_reset"]);
+const RECORDED = new Set<AuditEvent>(["signin_refused", "second_factor_failed", "second_factor_locked", "refresh_reuse", "second_factor_reset", "passkey_refused"]);
 
 /**
  * Adds the event to D1's `security_events` (migration 0008), after the

@@ -21,4 +21,5 @@ export const homeRoutes = new Hono<AppEnv>()
   .get("/", home)
   .get("/style.css", (c) => serveAsset(c.env.ASSETS, "style.css"))
   .get("/devices.js", (c) => serveAsset(c.env.ASSETS, "devices.js"))
-  .get("/security.js", (c) => serveAsset(c.env.ASSETS, "security.js"));
+  .get("/security.js", (c) => serveAsset(c.env.ASSETS, "security.js"))
+  .get("/passkeys.js", (c) => serveAsset(c.env.ASSETS, "passkeys.js"));

@@ -15,6 +15,7 @@ import { notSignedIn, prefersJSON } from "../http/respond";
 import {
   checkCodeToChange,
   checkSignInCode,
+  checkSignInPasskey,
   enabledSecondFactor,
   failedAttemptsSinceSignIn,
   newDeviceKey,
@@ -30,12 +31,15 @@ import {
   countRecoveryCodes,
   deleteSecondFactor,
   findSecondFactor,
+  listPasskeys,
   putPendingSecondFactor,
   storeRecoveryCodes,
   useTimeStep,
 } from "../second-factor/store";
 import type { Session } from "../session/session";
 import { completeSecondFactor } from "../signin/completion";
+import { newChallenge, relyingParty } from "../second-factor/passkeys";
+import { descriptors, readJSON } from "./passkeys";
 import { nowSeconds } from "../platform/time";
 import { matchingStep, newRecoveryCodes, newTOTPKey, normalizeRecoveryCode, readableKey, totpURI } from "../second-factor/totp";
 
@@ -64,11 +68,19 @@ async function securityState(c: Context<AppEnv>, session: Session): Promise<Seco
   const record = await findSecondFactor(c.env.DB, session.userKey);
   if (!record) return { state: "off" };
   if (record.enabled_at) {
+    const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
     return {
       state: "on",
       since: new Date(record.enabled_at * 1000).toISOString().slice(0, 10),
       recoveryCodesLeft: await countRecoveryCodes(c.env.DB, session.userKey),
       failedAttempts: failedAttemptsSinceSignIn(record),
+      passkeys: (await listPasskeys(c.env.DB, session.userKey)).map((passkey) => ({
+        id: passkey.id,
+        name: passkey.name,
+        createdAt: iso(passkey.created_at),
+        lastUsedAt: passkey.last_used_at === null ? null : iso(passkey.last_used_at),
+        synced: passkey.backed_up === 1,
+      })),
     };
   }
   const key = await totpKey(c, record);
@@ -119,6 +131,12 @@ async function sessionOrSignIn(c: Context<AppEnv>): Promise<Session | Response> 
   return notSignedIn(c, { back: `${c.var.config.basePath}/security` });
 }
 
+/** The second-factor prompt: a passkey first when the user has one, then a code. */
+async function promptPage(c: Context<AppEnv>, pending: PendingSignIn, error?: string, left?: number) {
+  const passkeys = (await listPasskeys(c.env.DB, userKeyOf(pending))).length > 0;
+  return page(c, { page: "secondFactor", basePath: c.var.config.basePath, error, left, passkeys });
+}
+
 /** The pending sign-in, or a 400: what the second-factor step completes. */
 async function requirePendingSignIn(c: Context<AppEnv>): Promise<PendingSignIn> {
   const pending = await readPendingSignIn(c);
@@ -138,7 +156,10 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     // Only our own Cancel link (or the address bar) cancels: another site's link is a top-level GET too.
     const cancel = c.req.query("cancel") !== undefined && ["same-origin", "none", undefined].includes(c.req.header("Sec-Fetch-Site"));
     if (cancel) clearAuthCookie(c, "verify");
-    else if (await readPendingSignIn(c)) return page(c, { page: "secondFactor", basePath: c.var.config.basePath });
+    else {
+      const pending = await readPendingSignIn(c);
+      if (pending) return promptPage(c, pending);
+    }
     return c.redirect(`${c.var.config.basePath}/signin`, 302);
   })
   .post("/2fa/verify", signInAttempts, async (c) => {
@@ -150,11 +171,37 @@ export const secondFactorRoutes = new Hono<AppEnv>()
       throw new AuthError(400, "pending_signin_void", "Too many attempts. Please sign in again.");
     }
     if (checked.status !== "valid") {
-      return refuse(c, refusal(checked), (message) => page(c, { page: "secondFactor", basePath: c.var.config.basePath, error: message, left: checked.left }));
+      return refuse(c, refusal(checked), (message) => promptPage(c, pending, message, checked.left));
     }
     const redirectTo = await completeSecondFactor(c, pending, checked, rememberThisDevice === "1");
     if (prefersJSON(c.req.raw)) return c.json({ signedIn: true, redirectTo });
     return c.redirect(redirectTo, 303);
+  })
+  // The same with a passkey (the prompt's script): options, then the assertion, JSON both ways.
+  .post("/2fa/passkey/options", signInAttempts, async (c) => {
+    const pending = await requirePendingSignIn(c);
+    const passkeys = await listPasskeys(c.env.DB, userKeyOf(pending));
+    if (!passkeys.length) throw new AuthError(404, "passkey_not_found", "There is no passkey for this account: use a code.");
+    return c.json({
+      challenge: await newChallenge(c.env.DB, "signin", pending.pid, nowSeconds()),
+      rpId: relyingParty(c.var.origin).id,
+      allowCredentials: descriptors(passkeys),
+      userVerification: "preferred",
+      timeout: 120_000,
+    });
+  })
+  .post("/2fa/passkey", signInAttempts, async (c) => {
+    const pending = await requirePendingSignIn(c);
+    const body = await readJSON(c);
+    const checked = await checkSignInPasskey(c, pending, body.credential);
+    if (checked.status === "void") {
+      clearAuthCookie(c, "verify");
+      throw new AuthError(400, "pending_signin_void", "Too many attempts. Please sign in again.");
+    }
+    if (checked.status === "blocked") throw locked(checked.retryAfter);
+    if (checked.status !== "valid") throw new AuthError(400, "passkey_refused", `That passkey was not accepted.${checked.left ? ` ${checked.left} attempts left.` : ""}`);
+    const redirectTo = await completeSecondFactor(c, pending, checked, body.remember === true);
+    return c.json({ signedIn: true, redirectTo });
   })
   // Enrollment, for someone signed in.
   .get("/security", async (c) => {

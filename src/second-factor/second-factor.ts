@@ -11,7 +11,9 @@ import {
   claimAttempt,
   claimCodeCheck,
   findSecondFactor,
+  listPasskeys,
   succeedCodeCheck,
+  usePasskey,
   useRecoveryCode,
   useTimeStep,
   type BackOff,
@@ -23,6 +25,7 @@ import type { SignIn } from "../signin/completion";
 import type { AppSignIn } from "../signin/handoff";
 import { nowSeconds } from "../platform/time";
 import { looksLikeRecoveryCode, matchingStep, normalizeRecoveryCode } from "./totp";
+import { PasskeyRefused, relyingParty, verifyAssertion } from "./passkeys";
 
 /** How long the second-factor step may take. */
 export const PENDING_TTL = 300;
@@ -118,9 +121,12 @@ export async function readPendingSignIn(c: Context<AppEnv>): Promise<PendingSign
   return opened.status === "valid" ? opened.claims : null;
 }
 
-/** What came of a code given for an enabled second factor. */
+/** How the second factor was shown. */
+export type Method = "totp" | "recovery" | "passkey";
+
+/** What came of a code (or passkey) given for an enabled second factor. */
 export type CodeCheck =
-  | { status: "valid"; method: "totp" | "recovery" }
+  | { status: "valid"; method: Method }
   /** `used`: a right TOTP code whose time step was already spent. */
   | { status: "invalid"; used?: boolean }
   /** Too many wrong codes lately: refused without looking at the code. */
@@ -130,7 +136,7 @@ export type CodeCheck =
 export type SignInCheck =
   /** `left`: attempts this pending sign-in still has. */
   | (Exclude<CodeCheck, { status: "valid" }> & { left?: number })
-  | { status: "valid"; method: "totp" | "recovery"; deviceKey: string }
+  | { status: "valid"; method: Method; deviceKey: string }
   | { status: "void" };
 
 /**
@@ -138,7 +144,17 @@ export type SignInCheck =
  * comes first, so a blocked attempt spends none of the pending sign-in's
  * five.
  */
-export async function checkSignInCode(c: Context<AppEnv>, pending: PendingSignIn, input: string): Promise<SignInCheck> {
+export const checkSignInCode = (c: Context<AppEnv>, pending: PendingSignIn, input: string) => checkSignIn(c, pending, (record) => matchCode(c, record, input));
+
+/**
+ * Checks a passkey's assertion given to complete a pending sign-in, under
+ * the same rules as a code: the user's back-off, five attempts per pending
+ * sign-in, a failure counted whatever went wrong (each reason audited).
+ */
+export const checkSignInPasskey = (c: Context<AppEnv>, pending: PendingSignIn, credential: unknown) =>
+  checkSignIn(c, pending, (record) => matchPasskey(c, record.user_key, pending.pid, credential));
+
+async function checkSignIn(c: Context<AppEnv>, pending: PendingSignIn, match: Match): Promise<SignInCheck> {
   const userKey = userKeyOf(pending);
   const record = await enabledSecondFactor(c, userKey);
   if (!record) {
@@ -153,14 +169,14 @@ export async function checkSignInCode(c: Context<AppEnv>, pending: PendingSignIn
     countedFailure(c, userKey, claim, "too_many_attempts");
     return { status: "void" };
   }
-  const checked = await checkClaimed(c, record, claim, input, "signin");
+  const checked = await checkClaimed(c, record, claim, match, "signin");
   return checked.status === "valid" ? { ...checked, deviceKey: record.device_key } : { ...checked, left: MAX_ATTEMPTS - attempts };
 }
 
 /** Checks a code given to turn the second factor off or renew the recovery codes, under the same back-off as sign-ins. */
 export async function checkCodeToChange(c: Context<AppEnv>, record: SecondFactorRecord, input: string, purpose: "disable" | "renew"): Promise<CodeCheck> {
   const claim = await claimCheck(c, record.user_key, purpose);
-  return claim.status === "blocked" ? claim : checkClaimed(c, record, claim, input, purpose);
+  return claim.status === "blocked" ? claim : checkClaimed(c, record, claim, (record) => matchCode(c, record, input), purpose);
 }
 
 type Claim = { status: "claimed"; failures: number; blockedUntil: number };
@@ -182,8 +198,11 @@ async function claimCheck(c: Context<AppEnv>, userKey: string, purpose: Purpose)
   return { status: "blocked", retryAfter };
 }
 
-async function checkClaimed(c: Context<AppEnv>, record: SecondFactorRecord, claim: Claim, input: string, purpose: Purpose): Promise<CodeCheck> {
-  const method = await matchCode(c, record, input);
+/** Whether what was given shows the second factor: how, "used" (a right code spent already), or null. */
+type Match = (record: SecondFactorRecord) => Promise<Method | "used" | null>;
+
+async function checkClaimed(c: Context<AppEnv>, record: SecondFactorRecord, claim: Claim, match: Match, purpose: Purpose): Promise<CodeCheck> {
+  const method = await match(record);
   if (method === "used" || !method) {
     countedFailure(c, record.user_key, claim, reasonFor(method ? "code_used" : "invalid_code", purpose));
     return { status: "invalid", used: !!method };
@@ -196,6 +215,24 @@ function countedFailure(c: Context<AppEnv>, userKey: string, claim: Claim, reaso
   audit("second_factor_failed", { user: userKey, reason, failures: claim.failures }, c);
   if (claim.failures >= BACK_OFF.lockAfter) {
     audit("second_factor_locked", { user: userKey, failures: claim.failures, until: new Date(claim.blockedUntil * 1000).toISOString() }, c);
+  }
+}
+
+/**
+ * Whether an assertion comes from one of the user's passkeys, for a
+ * challenge of this pending sign-in; each refusal audited with its reason.
+ */
+async function matchPasskey(c: Context<AppEnv>, userKey: string, pid: string, credential: unknown): Promise<"passkey" | null> {
+  const now = nowSeconds();
+  try {
+    const passkeys = await listPasskeys(c.env.DB, userKey);
+    const proved = await verifyAssertion(c.env.DB, credential ?? {}, passkeys, relyingParty(c.var.origin), pid, now);
+    if (!(await usePasskey(c.env.DB, proved.id, userKey, proved.counter, proved.backedUp, now))) throw new PasskeyRefused("counter_regression");
+    return "passkey";
+  } catch (error) {
+    if (!(error instanceof PasskeyRefused)) throw error;
+    audit("passkey_refused", { user: userKey, reason: error.message }, c);
+    return null;
   }
 }
 

@@ -87,6 +87,7 @@ export async function deleteSecondFactor(db: D1Database, userKey: string): Promi
     db.batch([
       db.prepare("DELETE FROM second_factors WHERE user_key = ?1").bind(userKey),
       db.prepare("DELETE FROM recovery_codes WHERE user_key = ?1").bind(userKey),
+      db.prepare("DELETE FROM passkeys WHERE user_key = ?1").bind(userKey),
     ]),
   );
 }
@@ -196,6 +197,87 @@ export async function completePendingSignIn(db: D1Database, pendingId: string, m
 export async function deleteExpiredPendingSignIns(db: D1Database, now: number, batch: number): Promise<number> {
   const result = await run(() =>
     db.prepare("DELETE FROM pending_signins WHERE id IN (SELECT id FROM pending_signins WHERE expires_at <= ?1 LIMIT ?2)").bind(now, batch).run(),
+  );
+  return result.meta.changes;
+}
+
+/** A passkey or security key of a user (migrations/0009_passkeys.sql). */
+export interface PasskeyRecord {
+  id: string;
+  user_key: string;
+  name: string;
+  /** The public key as a JWK (JSON). */
+  public_key: string;
+  /** COSE: -7 ES256, -8 EdDSA (Ed25519). */
+  algorithm: number;
+  sign_count: number;
+  /** Comma-separated, as the browser reported them. */
+  transports: string;
+  backup_eligible: number;
+  backed_up: number;
+  aaguid: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export function listPasskeys(db: D1Database, userKey: string): Promise<PasskeyRecord[]> {
+  return run(async () => (await db.prepare("SELECT * FROM passkeys WHERE user_key = ?1 ORDER BY created_at").bind(userKey).all<PasskeyRecord>()).results);
+}
+
+/** Adds a passkey; false when that credential is registered already (to anyone). */
+export async function insertPasskey(db: D1Database, record: PasskeyRecord): Promise<boolean> {
+  const { id, user_key, name, public_key, algorithm, sign_count, transports, backup_eligible, backed_up, aaguid, created_at } = record;
+  const result = await run(() =>
+    db
+      .prepare(
+        `INSERT INTO passkeys (id, user_key, name, public_key, algorithm, sign_count, transports, backup_eligible, backed_up, aaguid, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING`,
+      )
+      .bind(id, user_key, name, public_key, algorithm, sign_count, transports, backup_eligible, backed_up, aaguid, created_at)
+      .run(),
+  );
+  return result.meta.changes === 1;
+}
+
+/**
+ * Records a use: only if the counter went up (or the authenticator keeps
+ * none: 0 then and now), in one statement, so that two racing assertions
+ * with one counter value cannot both pass. False: a counter that did not
+ * move forward — a cloned authenticator, or a replay.
+ */
+export async function usePasskey(db: D1Database, id: string, userKey: string, counter: number, backedUp: boolean, now: number): Promise<boolean> {
+  const result = await run(() =>
+    db
+      .prepare(
+        `UPDATE passkeys SET sign_count = ?3, backed_up = ?4, last_used_at = ?5
+         WHERE id = ?1 AND user_key = ?2 AND (sign_count < ?3 OR (sign_count = 0 AND ?3 = 0))`,
+      )
+      .bind(id, userKey, counter, backedUp ? 1 : 0, now)
+      .run(),
+  );
+  return result.meta.changes === 1;
+}
+
+export async function deletePasskey(db: D1Database, id: string, userKey: string): Promise<boolean> {
+  const result = await run(() => db.prepare("DELETE FROM passkeys WHERE id = ?1 AND user_key = ?2").bind(id, userKey).run());
+  return result.meta.changes === 1;
+}
+
+export function putChallenge(db: D1Database, hash: string, purpose: string, owner: string, expiresAt: number): Promise<unknown> {
+  return run(() => db.prepare("INSERT INTO webauthn_challenges (hash, purpose, owner, expires_at) VALUES (?1, ?2, ?3, ?4)").bind(hash, purpose, owner, expiresAt).run());
+}
+
+/** Spends a challenge: true once, for its purpose and owner, before it expires. */
+export async function takeChallenge(db: D1Database, hash: string, purpose: string, owner: string, now: number): Promise<boolean> {
+  const row = await run(() =>
+    db.prepare("DELETE FROM webauthn_challenges WHERE hash = ?1 AND purpose = ?2 AND owner = ?3 AND expires_at > ?4 RETURNING hash").bind(hash, purpose, owner, now).first(),
+  );
+  return row !== null;
+}
+
+export async function deleteExpiredChallenges(db: D1Database, now: number, batch: number): Promise<number> {
+  const result = await run(() =>
+    db.prepare("DELETE FROM webauthn_challenges WHERE rowid IN (SELECT rowid FROM webauthn_challenges WHERE expires_at <= ?1 LIMIT ?2)").bind(now, batch).run(),
   );
   return result.meta.changes;
 }

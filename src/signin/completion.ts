@@ -7,7 +7,7 @@ import { AuthError } from "../errors";
 import { audit } from "../platform/log";
 import { boundProfile, type Profile } from "./profile";
 import type { Provider, ProviderTokens } from "../providers/types";
-import { enabledSecondFactor, isRememberedDevice, MAX_ATTEMPTS, rememberDevice, startPendingSignIn, type PendingSignIn } from "../second-factor/second-factor";
+import { enabledSecondFactor, isRememberedDevice, MAX_ATTEMPTS, rememberDevice, startPendingSignIn, type Method, type PendingSignIn } from "../second-factor/second-factor";
 import { completePendingSignIn } from "../second-factor/store";
 import { userKey } from "../session/user-key";
 import { handOff, type AppSignIn } from "./handoff";
@@ -66,7 +66,7 @@ export async function completeSignIn(
 export async function completeSecondFactor(
   c: Context<AppEnv>,
   pending: PendingSignIn,
-  checked: { method: "totp" | "recovery"; deviceKey: string },
+  checked: { method: Method; deviceKey: string },
   rememberThisDevice: boolean,
 ): Promise<string> {
   // Spent either way: this verify cookie never completes a sign-in again.

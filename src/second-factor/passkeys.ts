@@ -1,0 +1,231 @@
+import {
+  ClientDataType,
+  coseAlgorithmEdDSA,
+  coseAlgorithmES256,
+  coseEllipticCurveEd25519,
+  coseEllipticCurveP256,
+  createAssertionSignatureMessage,
+  parseAuthenticatorData,
+  parseClientDataJSON,
+  type AuthenticatorData,
+  type ClientData,
+  type COSEPublicKey,
+} from "@oslojs/webauthn";
+import { decodeCBORToNativeValueNoLeftoverBytes } from "@oslojs/cbor";
+import { base64url } from "jose";
+import { sha256 } from "../crypto/digest";
+import { randomToken } from "../crypto/random";
+import { putChallenge, takeChallenge, type PasskeyRecord } from "./store";
+
+/** A challenge is good for two minutes, once. */
+const CHALLENGE_TTL = 120;
+/** What the ceremony is for: a challenge of one is never accepted for the other. */
+export type CeremonyPurpose = "register" | "signin";
+
+/** Where a ceremony must have happened: the page's origin, and the relying party id (its host name). */
+export interface RelyingParty {
+  origin: string;
+  id: string;
+}
+
+export const relyingParty = (origin: string): RelyingParty => ({ origin, id: new URL(origin).hostname });
+
+/** Why a passkey was refused: audited as the reason, answered as one message. */
+export class PasskeyRefused extends Error {}
+
+const refuse = (reason: string): never => {
+  throw new PasskeyRefused(reason);
+};
+
+/** A new challenge for `owner` (a user key, a pending sign-in id), stored only as its hash. */
+export async function newChallenge(db: D1Database, purpose: CeremonyPurpose, owner: string, now: number): Promise<string> {
+  const challenge = randomToken(32);
+  await putChallenge(db, await sha256(challenge), purpose, owner, now + CHALLENGE_TTL);
+  return challenge;
+}
+
+const decode = (value: unknown, name: string): Uint8Array => {
+  if (typeof value !== "string" || value.length > 8192) return refuse(`${name}_malformed`);
+  try {
+    return base64url.decode(value);
+  } catch {
+    return refuse(`${name}_malformed`);
+  }
+};
+
+/**
+ * The client data of a ceremony: its type, this origin (never a frame of
+ * another), and a challenge of ours for this purpose and owner — spent here,
+ * right or wrong whatever follows, so no response is ever accepted twice.
+ */
+async function checkClientData(db: D1Database, encoded: Uint8Array, type: ClientDataType, rp: RelyingParty, purpose: CeremonyPurpose, owner: string, now: number): Promise<ClientData> {
+  let data: ClientData;
+  try {
+    data = parseClientDataJSON(encoded);
+  } catch {
+    return refuse("client_data_malformed");
+  }
+  if (data.type !== type) refuse("wrong_ceremony");
+  if (data.origin !== rp.origin || data.crossOrigin === true) refuse("wrong_origin");
+  if (!(await takeChallenge(db, await sha256(base64url.encode(data.challenge)), purpose, owner, now))) refuse("challenge_unknown");
+  return data;
+}
+
+function checkAuthenticatorData(data: AuthenticatorData, rp: RelyingParty): void {
+  if (!data.verifyRelyingPartyIdHash(rp.id)) refuse("wrong_relying_party");
+  if (!data.userPresent) refuse("user_not_present");
+}
+
+/** Bits 3 and 4 of the flags byte: may be backed up (synced), and is. */
+const backupFlags = (authenticatorData: Uint8Array) => ({ eligible: (authenticatorData[32]! & 0x08) !== 0, backedUp: (authenticatorData[32]! & 0x10) !== 0 });
+
+const TRANSPORTS = new Set(["ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"]);
+
+/**
+ * Checks a registration (a `PublicKeyCredential`'s `toJSON()`, attestation
+ * "none": who made the authenticator is not checked) and returns the
+ * passkey to store. ES256 and Ed25519 keys only.
+ */
+export async function verifyRegistration(
+  db: D1Database,
+  credential: { response?: { clientDataJSON?: unknown; attestationObject?: unknown; transports?: unknown } },
+  rp: RelyingParty,
+  userKey: string,
+  now: number,
+): Promise<Omit<PasskeyRecord, "name">> {
+  const response = credential.response ?? {};
+  await checkClientData(db, decode(response.clientDataJSON, "client_data"), ClientDataType.Create, rp, "register", userKey, now);
+  // Attestation "none": only the authenticator data matters, not who made the authenticator.
+  let authenticatorData: Uint8Array;
+  let parsed: AuthenticatorData;
+  try {
+    const attestation = decodeCBORToNativeValueNoLeftoverBytes(decode(response.attestationObject, "attestation"), 4) as { authData?: unknown };
+    if (!(attestation.authData instanceof Uint8Array)) return refuse("attestation_malformed");
+    authenticatorData = attestation.authData;
+    parsed = parseAuthenticatorData(authenticatorData);
+  } catch (error) {
+    if (error instanceof PasskeyRefused) throw error;
+    return refuse("attestation_malformed");
+  }
+  checkAuthenticatorData(parsed, rp);
+  const { credential: made } = parsed;
+  if (!made) return refuse("no_credential");
+  const jwk = publicKeyJWK(made.publicKey);
+  const transports = Array.isArray(response.transports) ? response.transports.filter((name): name is string => TRANSPORTS.has(name as string)) : [];
+  const backup = backupFlags(authenticatorData);
+  return {
+    id: base64url.encode(made.id),
+    user_key: userKey,
+    public_key: JSON.stringify(jwk.key),
+    algorithm: jwk.algorithm,
+    sign_count: parsed.signatureCounter,
+    transports: [...new Set(transports)].join(","),
+    backup_eligible: backup.eligible ? 1 : 0,
+    backed_up: backup.backedUp ? 1 : 0,
+    aaguid: Array.from(made.authenticatorAAGUID, (byte) => byte.toString(16).padStart(2, "0")).join(""),
+    created_at: now,
+    last_used_at: null,
+  };
+}
+
+/** A COSE public key as a JWK WebCrypto imports: ES256 (P-256) or Ed25519, nothing else. */
+function publicKeyJWK(key: COSEPublicKey) {
+  try {
+    const algorithm = key.algorithm();
+    if (algorithm === coseAlgorithmES256) {
+      const { curve, x, y } = key.ec2();
+      if (curve !== coseEllipticCurveP256) return refuse("unsupported_key");
+      return { algorithm, key: { kty: "EC", crv: "P-256", x: base64url.encode(coordinate(x)), y: base64url.encode(coordinate(y)) } };
+    }
+    if (algorithm === coseAlgorithmEdDSA) {
+      const { curve, x } = key.okp();
+      if (curve !== coseEllipticCurveEd25519) return refuse("unsupported_key");
+      return { algorithm, key: { kty: "OKP", crv: "Ed25519", x: base64url.encode(x) } };
+    }
+  } catch (error) {
+    if (error instanceof PasskeyRefused) throw error;
+  }
+  return refuse("unsupported_key");
+}
+
+/** A P-256 coordinate as its 32 bytes, big-endian. */
+function coordinate(value: bigint): Uint8Array {
+  if (value < 0n || value >> 256n) return refuse("unsupported_key");
+  const bytes = new Uint8Array(32);
+  for (let i = 31; i >= 0; i--, value >>= 8n) bytes[i] = Number(value & 0xffn);
+  return bytes;
+}
+
+/** What an assertion proved: which passkey, its new counter and backup state. */
+export interface Assertion {
+  id: string;
+  counter: number;
+  backedUp: boolean;
+}
+
+/**
+ * Checks an assertion (a `PublicKeyCredential`'s `toJSON()`) for one of
+ * `passkeys` — the user's own: any other credential is unknown — against a
+ * challenge of `owner`'s. The counter is compared when it is stored
+ * (`usePasskey`), in the same statement that records the use.
+ */
+export async function verifyAssertion(
+  db: D1Database,
+  credential: { id?: unknown; response?: { clientDataJSON?: unknown; authenticatorData?: unknown; signature?: unknown } },
+  passkeys: PasskeyRecord[],
+  rp: RelyingParty,
+  owner: string,
+  now: number,
+): Promise<Assertion> {
+  const response = credential.response ?? {};
+  const clientDataJSON = decode(response.clientDataJSON, "client_data");
+  await checkClientData(db, clientDataJSON, ClientDataType.Get, rp, "signin", owner, now);
+  const passkey = passkeys.find((candidate) => candidate.id === credential.id) ?? refuse("passkey_unknown");
+  const authenticatorData = decode(response.authenticatorData, "authenticator_data");
+  let parsed: AuthenticatorData;
+  try {
+    parsed = parseAuthenticatorData(authenticatorData);
+  } catch {
+    return refuse("authenticator_data_malformed");
+  }
+  checkAuthenticatorData(parsed, rp);
+  const message = createAssertionSignatureMessage(authenticatorData, clientDataJSON);
+  if (!(await verifySignature(passkey, decode(response.signature, "signature"), message))) refuse("bad_signature");
+  return { id: passkey.id, counter: parsed.signatureCounter, backedUp: backupFlags(authenticatorData).backedUp };
+}
+
+async function verifySignature(passkey: PasskeyRecord, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
+  const jwk = JSON.parse(passkey.public_key) as JsonWebKey;
+  try {
+    if (passkey.algorithm === coseAlgorithmES256) {
+      const raw = ecdsaRaw(signature);
+      if (!raw) return false;
+      const key = await crypto.subtle.importKey("jwk", jwk, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+      return await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key, raw, message);
+    }
+    const key = await crypto.subtle.importKey("jwk", jwk, { name: "Ed25519" }, false, ["verify"]);
+    return await crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A WebAuthn ES256 signature is DER (`SEQUENCE { INTEGER r, INTEGER s }`);
+ * WebCrypto verifies r‖s, 32 bytes each. Null for anything else.
+ */
+function ecdsaRaw(der: Uint8Array): Uint8Array | null {
+  if (der[0] !== 0x30 || der[1] !== der.length - 2) return null;
+  const raw = new Uint8Array(64);
+  let at = 2;
+  for (let half = 0; half < 2; half++) {
+    if (der[at] !== 0x02) return null;
+    const length = der[at + 1]!;
+    let integer = der.subarray(at + 2, at + 2 + length);
+    at += 2 + length;
+    while (integer.length > 32 && integer[0] === 0) integer = integer.subarray(1);
+    if (integer.length === 0 || integer.length > 32) return null;
+    raw.set(integer, half * 32 + 32 - integer.length);
+  }
+  return at === der.length ? raw : null;
+}
