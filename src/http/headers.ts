@@ -23,7 +23,7 @@ export function securityHeaders(config: Config): MiddlewareHandler<AppEnv> {
   const apps = config.appOrigins ? [config.authOrigin!, ...config.appOrigins.sources] : [];
   const formAction = ["'self'", ...new Set([...providerOrigins, ...config.allowedOrigins, ...apps])].join(" ");
   const forPages: [string, string][] = [
-    ["Content-Security-Policy", `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`],
+    ["Content-Security-Policy", `default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' https: data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`],
     ["Cross-Origin-Opener-Policy", "same-origin"],
     ["Cross-Origin-Resource-Policy", "same-origin"],
     // Not "no-referrer": that makes browsers send `Origin: null` on our own form posts.

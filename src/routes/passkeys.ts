@@ -66,9 +66,10 @@ export const passkeyRoutes = new Hono<AppEnv>()
       challenge,
       rp: { id: rp.id, name: rp.id },
       user: { id: base64url.encode(session.userKey), name: session.user.login, displayName: session.user.name ?? session.user.login },
+      // ES256 first, as most authenticators expect; no RSA.
       pubKeyCredParams: [
-        { type: "public-key", alg: -8 },
         { type: "public-key", alg: -7 },
+        { type: "public-key", alg: -8 },
       ],
       timeout: 120_000,
       attestation: "none",

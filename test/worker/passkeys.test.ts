@@ -15,11 +15,15 @@ afterEach(() => {
 
 const codeFor = (secret: string) => generateHOTP(decodeBase32IgnorePadding(secret.replace(/\s/g, "")), BigInt(Math.floor(Date.now() / 30_000)), 6);
 
+/** The authenticator-app key of each user `enrolled` set up. */
+const secrets = new Map<string, string>();
+
 /** Signs in and turns the second factor on (passkeys come on top of it). */
 async function enrolled(name: string) {
   const { jar } = await signIn("dev", { as: name });
   const setup = await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, Accept: "application/json" } });
   const { secret } = await setup.json<{ secret: string }>();
+  secrets.set(name, secret);
   const enabled = await browse(jar, "/auth/2fa/enable", formPost({ code: codeFor(secret) }, { Accept: "application/json" }));
   expect(enabled.status).toBe(200);
   return jar;
@@ -199,6 +203,13 @@ describe("managing passkeys", () => {
     expect(removed.headers.get("Location")).toBe("/auth/security");
     expect(await row(first.credentialId)).toBeNull();
     expect(await row(second.credentialId)).not.toBeNull();
+
+    // A new time step for the code: the one that turned it on is spent.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 30_000);
+    const off = await browse(jar, "/auth/2fa/disable", formPost({ code: codeFor(secrets.get("Passkey Remover")!) }, { Accept: "application/json" }));
+    expect(off.status).toBe(200);
+    expect(await row(second.credentialId)).toBeNull();
   });
 
   it("reads a ceremony's JSON bounded: too large is 413, not JSON is 400", async () => {

@@ -1,0 +1,77 @@
+import { decodeBase32IgnorePadding } from "@oslojs/encoding";
+import { generateHOTP } from "@oslojs/otp";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { launchChromium } from "./chromium";
+import { startDevServer, type DevServer } from "./dev-server";
+import { devSignIn, sessionCookie } from "./flows";
+
+/**
+ * Passkeys in Chromium, with its virtual authenticator (the DevTools
+ * protocol's WebAuthn domain) standing in for a platform authenticator:
+ * one is registered on the Security page, the next sign-in's second factor
+ * is that passkey, and it is removed again.
+ */
+let server: DevServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await startDevServer({ DEV_PROVIDER: "true" });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+it("registers a passkey, completes the next sign-in with it, and removes it", async () => {
+  const context = await browser.newContext();
+  const page = await devSignIn(server, context, "Passkey Person");
+  const blocked: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy|error/i.test(message.text())) blocked.push(message.text());
+  });
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+
+  // Passkeys come on top of the authenticator app.
+  await page.goto(`${server.url}/auth/security`);
+  await page.getByRole("button", { name: "Set up an authenticator app" }).click();
+  await page.waitForURL(`${server.url}/auth/security`);
+  const key = decodeBase32IgnorePadding((await page.getByTestId("totp-secret").textContent())!.replace(/\s/g, ""));
+  await page.getByLabel("Code from the app").fill(generateHOTP(key, BigInt(Math.floor(Date.now() / 30_000)), 6));
+  await page.getByRole("button", { name: "Turn on" }).click();
+  await page.getByRole("link", { name: "Done" }).click();
+
+  await page.getByLabel("Name").fill("Virtual authenticator");
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+  await page.getByText("Virtual authenticator", { exact: true }).waitFor();
+  const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+  expect(credentials).toHaveLength(1);
+  expect(credentials[0]!.rpId).toBe("localhost");
+
+  await page.goto(`${server.url}/auth`);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(`${server.url}/auth/signin?out`);
+  await page.getByRole("button", { name: "Continue with Development sign-in" }).click();
+  await page.getByLabel("Your name").fill("Passkey Person");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${server.url}/auth/2fa`);
+  expect(await sessionCookie(context)).toBeUndefined();
+  await page.getByRole("button", { name: "Use a passkey" }).click();
+  // Where sign-in lands when nothing else was asked for: the signed-in page, at `/` without an upstream.
+  await page.waitForURL(`${server.url}/`);
+  expect(await page.getByTestId("login").textContent()).toBe("passkey-person");
+  expect((await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials[0]!.signCount).toBeGreaterThan(0);
+
+  await page.goto(`${server.url}/auth/security`);
+  await page.getByRole("button", { name: "Remove Virtual authenticator" }).click();
+  await page.waitForURL(`${server.url}/auth/security`);
+  expect(await page.getByText("Virtual authenticator", { exact: true }).count()).toBe(0);
+  expect(blocked).toEqual([]);
+  await context.close();
+});
