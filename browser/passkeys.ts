@@ -23,7 +23,7 @@ const supported = typeof PublicKeyCredential !== "undefined" && typeof PublicKey
 
 function enhance(form: HTMLFormElement | null, act: (form: HTMLFormElement, base: string) => Promise<void>) {
   if (!form || !supported) return;
-  const base = form.dataset.passkeyAdd ?? form.dataset.passkeySignin ?? "";
+  const base = form.dataset.passkeyAdd ?? form.dataset.passkeySignin ?? form.dataset.passkeyStepup ?? "";
   const error = form.querySelector<HTMLElement>("[role=alert]")!;
   const button = form.querySelector<HTMLButtonElement>("button")!;
   form.hidden = false;
@@ -45,6 +45,13 @@ enhance(document.querySelector<HTMLFormElement>("form[data-passkey-add]"), async
   const options = await post(`${base}/passkeys/options`);
   const credential = (await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options as never) })) as PublicKeyCredential;
   await post(`${base}/passkeys`, { name: (form.elements.namedItem("name") as HTMLInputElement).value, credential: credential.toJSON() });
+  location.reload();
+});
+
+enhance(document.querySelector<HTMLFormElement>("form[data-passkey-stepup]"), async (_form, base) => {
+  const options = await post(`${base}/2fa/step-up/passkey/options`);
+  const credential = (await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options as never) })) as PublicKeyCredential;
+  await post(`${base}/2fa/step-up/passkey`, { credential: credential.toJSON() });
   location.reload();
 });
 

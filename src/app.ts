@@ -83,10 +83,10 @@ export function buildApp(config: Config): Hono<AppEnv> {
   auth.use(limit("general", (c) => (changesState(c.req.method) ? perAddress(c) : [])));
   // Routes that act (security settings, sessions, tokens, administration):
   // the browser's cookie session only, never a bearer credential.
-  for (const path of ["/security", "/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes", "/passkeys", "/passkeys/*", "/signout", "/sessions", "/sessions/*", "/token", "/admin/*"]) {
+  for (const path of ["/security", "/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes", "/2fa/step-up", "/2fa/step-up/*", "/passkeys", "/passkeys/*", "/signout", "/sessions", "/sessions/*", "/token", "/admin/*"]) {
     auth.use(path, browserSessionOnly);
   }
-  for (const path of ["/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes", "/passkeys", "/passkeys/*"]) auth.use(path, recentSignInOnly);
+  for (const path of ["/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes"]) auth.use(path, recentSignInOnly);
   const routeGroups = [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, secondFactorRoutes, passkeyRoutes];
   for (const routes of __DEV_BUILD__ ? [...routeGroups, devRoutes()] : routeGroups) {
     auth.route("/", routes);

@@ -39,6 +39,7 @@ export const ERROR_CODES = [
   "passkey_exists",
   "passkey_not_found",
   "not_here",
+  "step_up_required",
   "access_denied",
   "missing_code",
   "provider_refused",

@@ -11,12 +11,12 @@ export const FormError = ({ error, children }: { error?: string; children?: Chil
   );
 
 /** The code input of a second-factor form, marked invalid while there is an error. */
-export const CodeInput = ({ label, error, ...attributes }: { label: string; error?: string } & Record<string, unknown>) => (
+export const CodeInput = ({ label, error, id = "code", ...attributes }: { label: string; error?: string; id?: string } & Record<string, unknown>) => (
   <>
-    <label for="code">{label}</label>
+    <label for={id}>{label}</label>
     <input
       type="text"
-      id="code"
+      id={id}
       name="code"
       autocomplete="one-time-code"
       required

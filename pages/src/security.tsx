@@ -4,7 +4,15 @@ import { CodeInput, FormError } from "./second-factor";
 export type SecondFactorState =
   | { state: "off" }
   | { state: "pending"; secret: string; uri: string }
-  | { state: "on"; since: string; recoveryCodesLeft: number; failedAttempts: number; passkeys: PasskeyEntry[] };
+  | {
+      state: "on";
+      since: string;
+      recoveryCodesLeft: number;
+      failedAttempts: number;
+      /** The second factor was shown in this session in the last 10 minutes: passkeys may change. */
+      steppedUp: boolean;
+      passkeys: PasskeyEntry[];
+    };
 
 /** A passkey as the Security page lists it. */
 export interface PasskeyEntry {
@@ -73,6 +81,24 @@ export function SecurityPage({ basePath, factor, error }: SecurityPageProps) {
           </form>
           <h2 id="passkeys-title">Passkeys</h2>
           <p>Sign in with a touch or a glance instead of typing a code: a passkey cannot be phished.</p>
+          {!factor.steppedUp && (
+            <>
+              <p>To add or remove passkeys, confirm it is you.</p>
+              {factor.passkeys.length > 0 && (
+                // passkeys.js shows this.
+                <form data-passkey-stepup={basePath} hidden>
+                  <p id="stepup-error" class="error" role="alert" />
+                  <button type="submit" class="primary">
+                    Confirm with a passkey
+                  </button>
+                </form>
+              )}
+              <form method="post" action={`${basePath}/2fa/step-up`}>
+                <CodeInput id="stepup-code" label="Or a code from the app" error={error} />
+                <button type="submit">Confirm</button>
+              </form>
+            </>
+          )}
           {factor.passkeys.length > 0 && (
             <ul class="devices" aria-labelledby="passkeys-title">
               {factor.passkeys.map((passkey) => (
@@ -84,7 +110,7 @@ export function SecurityPage({ basePath, factor, error }: SecurityPageProps) {
                       {passkey.synced && " · synced"}
                     </p>
                   </div>
-                  <form method="post" action={`${basePath}/passkeys/${passkey.id}`}>
+                  <form method="post" action={`${basePath}/passkeys/${passkey.id}`} hidden={!factor.steppedUp}>
                     <input type="hidden" name="_method" value="DELETE" />
                     <button type="submit" id={`r-${passkey.id}`} aria-labelledby={`r-${passkey.id} p-${passkey.id}`}>
                       Remove
@@ -95,7 +121,7 @@ export function SecurityPage({ basePath, factor, error }: SecurityPageProps) {
             </ul>
           )}
           {/* passkeys.js shows this: without script a passkey cannot be made. */}
-          <form data-passkey-add={basePath} hidden>
+          <form data-passkey-add={factor.steppedUp ? basePath : undefined} hidden>
             <label for="passkey-name">Name</label>
             <input type="text" id="passkey-name" name="name" maxlength={64} value="Passkey" />
             <p id="passkey-error" class="error" role="alert" />

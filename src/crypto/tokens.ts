@@ -29,6 +29,10 @@ export interface IdentityClaims extends JWTPayload {
   name: string | null;
   email: string | null;
   picture: string | null;
+  /** When the person last authenticated: signed in, or showed the second factor (epoch seconds). */
+  auth_time?: number;
+  /** How (RFC 8176), when a second factor was shown in this session: `otp`, `hwk` or `swk`, with `mfa`. */
+  amr?: string[];
 }
 
 const identity = (session: Session): IdentityClaims => ({
@@ -39,6 +43,8 @@ const identity = (session: Session): IdentityClaims => ({
   name: session.user.name,
   email: session.user.email,
   picture: session.user.avatarUrl,
+  ...(session.signedInAt && { auth_time: Math.max(session.signedInAt, session.secondFactorAt) }),
+  ...(session.amr.length > 0 && { amr: session.amr }),
 });
 
 async function sign(keys: Keyring, claims: IdentityClaims, typ: string, issuer: string, audience: string, ttl: number): Promise<string> {

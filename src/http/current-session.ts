@@ -9,7 +9,7 @@ import { providerTokenStale, renewSession, type Renewal } from "../session/renew
 import { readRefreshCookie, refreshCookie } from "./refresh-cookie";
 import type { RefreshCookie } from "../session/refresh-secret";
 import { isRevoked } from "../session/revocations";
-import { commitSession, prepareSession, toSession, type NewSession, type ProviderToken, type Session, type SessionClaims } from "../session/session";
+import { commitSession, cookieMaxAge, prepareSession, sealClaims, toSession, type NewSession, type ProviderToken, type Session, type SessionClaims } from "../session/session";
 import { openCredential, toCredential, type Credential, type Opened } from "../session/check";
 import type { SessionDeps } from "../session/deps";
 import { nowSeconds } from "../platform/time";
@@ -190,4 +190,30 @@ export async function startSession(c: Context<AppEnv>, fresh: NewSession): Promi
   await commitSession(deps, prepared);
   for (const cookie of cookies) c.header("Set-Cookie", cookie, { append: true });
   return prepared.session;
+}
+
+/**
+ * After a step-up: the session cookie again, now saying the second factor
+ * was shown just now and how. Nothing is stored: renewals carry it on from
+ * the cookie, for the rest of this session.
+ */
+export async function stepUp(c: Context<AppEnv>, session: Session, amr: string[]): Promise<void> {
+  const deps = depsOf(c);
+  const now = deps.now();
+  const claims = {
+    sid: session.id,
+    sub: session.userKey,
+    prv: session.provider,
+    usr: session.user,
+    pat: session.providerToken?.accessToken ?? "",
+    pax: session.providerToken?.expiresAt ?? null,
+    rem: session.remember,
+    end: session.endsAt,
+    ath: session.signedInAt,
+    amr,
+    sfa: now,
+  };
+  const { token, session: stepped } = await sealClaims(deps, claims);
+  c.header("Set-Cookie", authCookie(c, "session", token, cookieMaxAge(session.remember, session.endsAt, now)), { append: true });
+  c.set("session", Promise.resolve(stepped));
 }

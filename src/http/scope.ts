@@ -5,6 +5,7 @@ import { AuthError } from "../errors";
 import { holdsRefreshSecret } from "../session/renewal";
 import { readRefreshCookie } from "./refresh-cookie";
 import { nowSeconds } from "../platform/time";
+import type { Session } from "../session/session";
 
 const insufficientScope = (message: string) => new AuthError(403, "insufficient_scope", message);
 
@@ -68,3 +69,14 @@ export const recentSignInOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
+
+/**
+ * Passkeys change only with the second factor shown in this session in the
+ * last 10 minutes: at a sign-in, at turning it on, or at a step-up
+ * (`/2fa/step-up`). Whoever holds a signed-in browser is not enough.
+ */
+export function requireSteppedUp(session: Session): void {
+  if (nowSeconds() - session.secondFactorAt > RECENT_SIGN_IN) {
+    throw new AuthError(403, "step_up_required", "Confirm it is you with your second factor first: passkeys change only within 10 minutes of it.");
+  }
+}

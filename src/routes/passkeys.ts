@@ -4,6 +4,7 @@ import { base64url } from "jose";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { requireSession } from "../http/current-session";
+import { requireSteppedUp } from "../http/scope";
 import { readLimited } from "../http/body";
 import { readForm } from "../http/forms";
 import { prefersJSON } from "../http/respond";
@@ -33,18 +34,23 @@ export async function readJSON(c: Context<AppEnv>): Promise<Record<string, unkno
 export const descriptors = (passkeys: PasskeyRecord[]) =>
   passkeys.map((passkey) => ({ type: "public-key", id: passkey.id, transports: passkey.transports ? passkey.transports.split(",") : [] }));
 
-/** Passkeys belong to the second factor: registering one needs it on (the authenticator app and recovery codes stay). */
+/**
+ * Passkeys belong to the second factor: registering one needs it on (the
+ * authenticator app and recovery codes stay), and any change needs it shown
+ * lately (a step-up).
+ */
 async function requireFactorOn(c: Context<AppEnv>) {
   const session = await requireSession(c);
   if (c.var.onApp) throw new AuthError(403, "not_here", "Passkeys are managed at the sign-in origin.");
   if (!(await enabledSecondFactor(c, session.userKey))) {
     throw new AuthError(409, "second_factor_off", "Turn on two-step verification with an authenticator app first: passkeys come on top of it.");
   }
+  requireSteppedUp(session);
   return session;
 }
 
 async function remove(c: Context<AppEnv>) {
-  const session = await requireSession(c);
+  const session = await requireFactorOn(c);
   const id = c.req.param("id") ?? "";
   if (!(await deletePasskey(c.env.DB, id, session.userKey))) throw new AuthError(404, "passkey_not_found", "There is no such passkey among yours.");
   audit("passkey_removed", { user: session.userKey }, c);
@@ -54,8 +60,8 @@ async function remove(c: Context<AppEnv>) {
 
 /**
  * The Security page's passkeys (src/second-factor/passkeys.ts): options for
- * a new one, registering it, removing one. The browser's cookie pair only,
- * within 10 minutes of a sign-in (src/app.ts).
+ * a new one, registering it, removing one. The browser's cookie pair only
+ * (src/app.ts), within 10 minutes of the second factor.
  */
 export const passkeyRoutes = new Hono<AppEnv>()
   .post("/passkeys/options", async (c) => {

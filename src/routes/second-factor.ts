@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import { clearAuthCookie, readAuthCookie, setAuthCookie } from "../http/cookies";
 import { open, seal } from "../crypto/seal";
-import { getSession, requireSession, startSession } from "../http/current-session";
+import { getSession, requireSession, startSession, stepUp } from "../http/current-session";
 import type { AppEnv } from "../env";
 import { AuthError } from "../errors";
 import { readForm } from "../http/forms";
@@ -13,7 +13,9 @@ import { byIP, limit } from "../http/rate-limit";
 import { endUserSessions } from "../http/end-sessions";
 import { notSignedIn, prefersJSON } from "../http/respond";
 import {
+  amrOf,
   checkCodeToChange,
+  checkPasskeyToStepUp,
   checkSignInCode,
   checkSignInPasskey,
   enabledSecondFactor,
@@ -41,6 +43,7 @@ import { completeSecondFactor } from "../signin/completion";
 import { newChallenge, relyingParty } from "../second-factor/passkeys";
 import { descriptors, readJSON } from "./passkeys";
 import { nowSeconds } from "../platform/time";
+import { RECENT_SIGN_IN } from "../http/scope";
 import { matchingStep, newRecoveryCodes, newTOTPKey, normalizeRecoveryCode, readableKey, totpURI } from "../second-factor/totp";
 
 const invalidCode = new AuthError(400, "invalid_code", "That code is not right. Please try again.");
@@ -74,6 +77,7 @@ async function securityState(c: Context<AppEnv>, session: Session): Promise<Seco
       since: new Date(record.enabled_at * 1000).toISOString().slice(0, 10),
       recoveryCodesLeft: await countRecoveryCodes(c.env.DB, session.userKey),
       failedAttempts: failedAttemptsSinceSignIn(record),
+      steppedUp: nowSeconds() - session.secondFactorAt <= RECENT_SIGN_IN,
       passkeys: (await listPasskeys(c.env.DB, session.userKey)).map((passkey) => ({
         id: passkey.id,
         name: passkey.name,
@@ -247,6 +251,8 @@ export const secondFactorRoutes = new Hono<AppEnv>()
       return refuse(c, step === null ? invalidCode : usedCode, (message) => securityPage(c, session, message));
     }
     audit("second_factor_enabled", { user: session.userKey }, c);
+    // The code just given is the second factor shown: this session may add passkeys now.
+    await stepUp(c, session, amrOf("totp"));
     // Whoever else holds a session of this account signed in without it.
     await endUserSessions(c, session.userKey, { kind: "second_factor_changed", by: session.userKey, except: session.id });
     return newCodes(c, session, { enabled: true });
@@ -260,6 +266,41 @@ export const secondFactorRoutes = new Hono<AppEnv>()
       return newCodes(c, session, {});
     }),
   )
+  // A second factor shown again, for changes that need it lately (passkeys): a code, or a passkey.
+  .post("/2fa/step-up", userAttempts, async (c) => {
+    const session = await requireSession(c);
+    const { code = "" } = await readForm(c);
+    const record = await enabledSecondFactor(c, session.userKey);
+    if (!record) throw new AuthError(409, "second_factor_off", "Two-step verification is not on.");
+    const checked = await checkCodeToChange(c, record, code, "step_up");
+    if (checked.status !== "valid") return refuse(c, refusal(checked), (message) => securityPage(c, session, message));
+    await stepUp(c, session, amrOf(checked.method));
+    if (prefersJSON(c.req.raw)) return c.json({ steppedUp: true });
+    return c.redirect(`${c.var.config.basePath}/security`, 303);
+  })
+  .post("/2fa/step-up/passkey/options", userAttempts, async (c) => {
+    const session = await requireSession(c);
+    const passkeys = await listPasskeys(c.env.DB, session.userKey);
+    if (!passkeys.length) throw new AuthError(404, "passkey_not_found", "You have no passkey: use a code.");
+    return c.json({
+      challenge: await newChallenge(c.env.DB, "step_up", session.id, nowSeconds()),
+      rpId: relyingParty(c.var.origin).id,
+      allowCredentials: descriptors(passkeys),
+      userVerification: "preferred",
+      timeout: 120_000,
+    });
+  })
+  .post("/2fa/step-up/passkey", userAttempts, async (c) => {
+    const session = await requireSession(c);
+    const body = await readJSON(c);
+    const record = await enabledSecondFactor(c, session.userKey);
+    if (!record) throw new AuthError(409, "second_factor_off", "Two-step verification is not on.");
+    const checked = await checkPasskeyToStepUp(c, record, session.id, body.credential);
+    if (checked.status === "blocked") throw locked(checked.retryAfter);
+    if (checked.status !== "valid") throw new AuthError(400, "passkey_refused", "That passkey was not accepted.");
+    await stepUp(c, session, amrOf(checked.method));
+    return c.json({ steppedUp: true });
+  })
   .post(
     "/2fa/disable",
     userAttempts,

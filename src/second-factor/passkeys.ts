@@ -20,7 +20,7 @@ import { putChallenge, takeChallenge, type PasskeyRecord } from "./store";
 /** A challenge is good for two minutes, once. */
 const CHALLENGE_TTL = 120;
 /** What the ceremony is for: a challenge of one is never accepted for the other. */
-export type CeremonyPurpose = "register" | "signin";
+export type CeremonyPurpose = "register" | "signin" | "step_up";
 
 /** Where a ceremony must have happened: the page's origin, and the relying party id (its host name). */
 export interface RelyingParty {
@@ -174,12 +174,13 @@ export async function verifyAssertion(
   credential: { id?: unknown; response?: { clientDataJSON?: unknown; authenticatorData?: unknown; signature?: unknown } },
   passkeys: PasskeyRecord[],
   rp: RelyingParty,
+  purpose: Exclude<CeremonyPurpose, "register">,
   owner: string,
   now: number,
 ): Promise<Assertion> {
   const response = credential.response ?? {};
   const clientDataJSON = decode(response.clientDataJSON, "client_data");
-  await checkClientData(db, clientDataJSON, ClientDataType.Get, rp, "signin", owner, now);
+  await checkClientData(db, clientDataJSON, ClientDataType.Get, rp, purpose, owner, now);
   const passkey = passkeys.find((candidate) => candidate.id === credential.id) ?? refuse("passkey_unknown");
   const authenticatorData = decode(response.authenticatorData, "authenticator_data");
   let parsed: AuthenticatorData;

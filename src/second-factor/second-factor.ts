@@ -121,8 +121,11 @@ export async function readPendingSignIn(c: Context<AppEnv>): Promise<PendingSign
   return opened.status === "valid" ? opened.claims : null;
 }
 
-/** How the second factor was shown. */
-export type Method = "totp" | "recovery" | "passkey";
+/** How the second factor was shown: a code, or a passkey — `hwk` bound to its device, `swk` synced (backed up). */
+export type Method = "totp" | "recovery" | "hwk" | "swk";
+
+/** The session's `amr` (RFC 8176) after a second factor shown this way. */
+export const amrOf = (method: Method) => [method === "hwk" || method === "swk" ? method : "otp", "mfa"];
 
 /** What came of a code (or passkey) given for an enabled second factor. */
 export type CodeCheck =
@@ -152,7 +155,7 @@ export const checkSignInCode = (c: Context<AppEnv>, pending: PendingSignIn, inpu
  * sign-in, a failure counted whatever went wrong (each reason audited).
  */
 export const checkSignInPasskey = (c: Context<AppEnv>, pending: PendingSignIn, credential: unknown) =>
-  checkSignIn(c, pending, (record) => matchPasskey(c, record.user_key, pending.pid, credential));
+  checkSignIn(c, pending, (record) => matchPasskey(c, record.user_key, pending.pid, credential, "signin"));
 
 async function checkSignIn(c: Context<AppEnv>, pending: PendingSignIn, match: Match): Promise<SignInCheck> {
   const userKey = userKeyOf(pending);
@@ -173,14 +176,20 @@ async function checkSignIn(c: Context<AppEnv>, pending: PendingSignIn, match: Ma
   return checked.status === "valid" ? { ...checked, deviceKey: record.device_key } : { ...checked, left: MAX_ATTEMPTS - attempts };
 }
 
-/** Checks a code given to turn the second factor off or renew the recovery codes, under the same back-off as sign-ins. */
-export async function checkCodeToChange(c: Context<AppEnv>, record: SecondFactorRecord, input: string, purpose: "disable" | "renew"): Promise<CodeCheck> {
+/** Checks a code given to turn the second factor off, renew the recovery codes or step up, under the same back-off as sign-ins. */
+export async function checkCodeToChange(c: Context<AppEnv>, record: SecondFactorRecord, input: string, purpose: "disable" | "renew" | "step_up"): Promise<CodeCheck> {
   const claim = await claimCheck(c, record.user_key, purpose);
   return claim.status === "blocked" ? claim : checkClaimed(c, record, claim, (record) => matchCode(c, record, input), purpose);
 }
 
+/** Checks a passkey's assertion given to step up (a challenge of this session's), under the same back-off. */
+export async function checkPasskeyToStepUp(c: Context<AppEnv>, record: SecondFactorRecord, sessionId: string, credential: unknown): Promise<CodeCheck> {
+  const claim = await claimCheck(c, record.user_key, "step_up");
+  return claim.status === "blocked" ? claim : checkClaimed(c, record, claim, () => matchPasskey(c, record.user_key, sessionId, credential, "step_up"), "step_up");
+}
+
 type Claim = { status: "claimed"; failures: number; blockedUntil: number };
-type Purpose = "signin" | "disable" | "renew";
+type Purpose = "signin" | "disable" | "renew" | "step_up";
 
 /** The audit reason, told apart by where the code was given. */
 const reasonFor = (reason: string, purpose: Purpose) => (purpose === "signin" ? reason : `${reason}_to_${purpose}`);
@@ -222,13 +231,13 @@ function countedFailure(c: Context<AppEnv>, userKey: string, claim: Claim, reaso
  * Whether an assertion comes from one of the user's passkeys, for a
  * challenge of this pending sign-in; each refusal audited with its reason.
  */
-async function matchPasskey(c: Context<AppEnv>, userKey: string, pid: string, credential: unknown): Promise<"passkey" | null> {
+async function matchPasskey(c: Context<AppEnv>, userKey: string, owner: string, credential: unknown, purpose: "signin" | "step_up"): Promise<Method | null> {
   const now = nowSeconds();
   try {
     const passkeys = await listPasskeys(c.env.DB, userKey);
-    const proved = await verifyAssertion(c.env.DB, credential ?? {}, passkeys, relyingParty(c.var.origin), pid, now);
+    const proved = await verifyAssertion(c.env.DB, credential ?? {}, passkeys, relyingParty(c.var.origin), purpose, owner, now);
     if (!(await usePasskey(c.env.DB, proved.id, userKey, proved.counter, proved.backedUp, now))) throw new PasskeyRefused("counter_regression");
-    return "passkey";
+    return proved.backedUp ? "swk" : "hwk";
   } catch (error) {
     if (!(error instanceof PasskeyRefused)) throw error;
     audit("passkey_refused", { user: userKey, reason: error.message }, c);

@@ -42,7 +42,9 @@ export async function openCredential(deps: SessionDeps, presented: Credential, o
       remember: false,
       expiresAt: claims.exp!,
       endsAt: claims.exp!,
-      signedInAt: 0,
+      signedInAt: claims.auth_time ?? 0,
+      amr: claims.amr ?? [],
+      secondFactorAt: 0,
       providerToken: null,
     };
     return { kind: "jwt", session };

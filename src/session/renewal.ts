@@ -60,6 +60,8 @@ const carryOver = (claims: SessionClaims, record: { expires_at: number; idle_exp
   rem: claims.rem,
   ath: claims.ath,
   org: claims.org,
+  amr: claims.amr,
+  sfa: claims.sfa,
   end: Math.min(record.expires_at, record.idle_expires_at),
 });
 

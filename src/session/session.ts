@@ -31,6 +31,9 @@ export interface SessionClaims {
   ath?: number;
   /** The app origin (APP_ORIGINS) whose cookie this is; absent: the worker's own. Good nowhere else. */
   org?: string;
+  /** How the second factor was last shown (RFC 8176: `otp`, `hwk`, `swk`, with `mfa`), and when; absent: never in this session. */
+  amr?: string[];
+  sfa?: number;
 }
 
 export interface Session {
@@ -45,6 +48,9 @@ export interface Session {
   endsAt: number;
   /** When the person last signed in to this session (epoch seconds; 0 when unknown). */
   signedInAt: number;
+  /** How the second factor was last shown in this session (RFC 8176 `amr` values), and when (epoch seconds; 0: never). */
+  amr: string[];
+  secondFactorAt: number;
   /** Null when the caller proved itself with a bearer JWT, which never carries the provider token. */
   providerToken: ProviderToken | null;
 }
@@ -67,6 +73,8 @@ export function toSession(claims: SessionClaims, expiresAt: number): Session {
     expiresAt,
     endsAt: claims.end ?? expiresAt,
     signedInAt: claims.ath ?? 0,
+    amr: claims.amr ?? [],
+    secondFactorAt: claims.sfa ?? 0,
     providerToken: { accessToken: claims.pat, expiresAt: claims.pax },
   };
 }
@@ -98,6 +106,8 @@ export interface NewSession {
   signedInAt?: number;
   family?: string;
   endsBy?: number;
+  /** After a second factor: how (RFC 8176), now. */
+  amr?: string[];
 }
 
 /** A session sealed but not stored yet: the caller checks its cookies fit before `commitSession`. */
@@ -130,6 +140,7 @@ export async function prepareSession(deps: SessionDeps, fresh: NewSession, clien
     end: idleEndsAt,
     ath: fresh.signedInAt ?? now,
     ...(client.origin && { org: client.origin }),
+    ...(fresh.amr && { amr: fresh.amr, sfa: now }),
   };
   const { token, session } = await sealClaims(deps, claims);
   const secret = newSecret();

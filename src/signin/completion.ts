@@ -7,7 +7,7 @@ import { AuthError } from "../errors";
 import { audit } from "../platform/log";
 import { boundProfile, type Profile } from "./profile";
 import type { Provider, ProviderTokens } from "../providers/types";
-import { enabledSecondFactor, isRememberedDevice, MAX_ATTEMPTS, rememberDevice, startPendingSignIn, type Method, type PendingSignIn } from "../second-factor/second-factor";
+import { amrOf, enabledSecondFactor, isRememberedDevice, MAX_ATTEMPTS, rememberDevice, startPendingSignIn, type Method, type PendingSignIn } from "../second-factor/second-factor";
 import { completePendingSignIn } from "../second-factor/store";
 import { userKey } from "../session/user-key";
 import { handOff, type AppSignIn } from "./handoff";
@@ -94,8 +94,8 @@ export function signInRefused(c: Context<AppEnv>, provider: string, error: unkno
  * The session and its `signin` line; after a second factor, this device
  * remembered if asked, and that factor's line first.
  */
-async function createSession(c: Context<AppEnv>, signIn: SignIn, method?: string, deviceKey?: string | false): Promise<string> {
-  const session = await startSession(c, signIn);
+async function createSession(c: Context<AppEnv>, signIn: SignIn, method?: Method, deviceKey?: string | false): Promise<string> {
+  const session = await startSession(c, { ...signIn, ...(method && { amr: amrOf(method) }) });
   const user = session.userKey;
   if (deviceKey) await rememberDevice(c, user, deviceKey);
   if (method) audit("second_factor_success", { sessionId: session.id, user, method }, c);

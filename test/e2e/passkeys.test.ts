@@ -10,7 +10,8 @@ import { devSignIn, sessionCookie } from "./flows";
  * Passkeys in Chromium, with its virtual authenticator (the DevTools
  * protocol's WebAuthn domain) standing in for a platform authenticator:
  * one is registered on the Security page, the next sign-in's second factor
- * is that passkey, and it is removed again.
+ * is that passkey (this device remembered), and after a sign-in that asked
+ * for no second factor, a step-up with the passkey lets it be removed.
  */
 let server: DevServer;
 let browser: Browser;
@@ -25,7 +26,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-it("registers a passkey, completes the next sign-in with it, and removes it", async () => {
+it("registers a passkey, completes the next sign-in with it, and removes it after a step-up", async () => {
   const context = await browser.newContext();
   const page = await devSignIn(server, context, "Passkey Person");
   const blocked: string[] = [];
@@ -62,13 +63,23 @@ it("registers a passkey, completes the next sign-in with it, and removes it", as
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(`${server.url}/auth/2fa`);
   expect(await sessionCookie(context)).toBeUndefined();
+  await page.getByLabel("Remember this device for 30 days").check();
   await page.getByRole("button", { name: "Use a passkey" }).click();
   // Where sign-in lands when nothing else was asked for: the signed-in page, at `/` without an upstream.
   await page.waitForURL(`${server.url}/`);
   expect(await page.getByTestId("login").textContent()).toBe("passkey-person");
   expect((await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials[0]!.signCount).toBeGreaterThan(0);
 
+  // Signed in again on this remembered device: no second factor asked, so none shown lately.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(`${server.url}/auth/signin?out`);
+  await page.getByRole("button", { name: "Continue with Development sign-in" }).click();
+  await page.getByLabel("Your name").fill("Passkey Person");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${server.url}/`);
   await page.goto(`${server.url}/auth/security`);
+  expect(await page.getByRole("button", { name: "Remove Virtual authenticator" }).isVisible()).toBe(false);
+  await page.getByRole("button", { name: "Confirm with a passkey" }).click();
   await page.getByRole("button", { name: "Remove Virtual authenticator" }).click();
   await page.waitForURL(`${server.url}/auth/security`);
   expect(await page.getByText("Virtual authenticator", { exact: true }).count()).toBe(0);

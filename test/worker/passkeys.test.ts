@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { generateHOTP } from "@oslojs/otp";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { base64url } from "jose";
 import { Authenticator } from "./authenticator";
 import { browse, formPost, Jar, LOCAL, sessionOf, signIn } from "./helpers";
 
@@ -185,10 +186,15 @@ describe("managing passkeys", () => {
     const withBearer = await browse(new Jar(), "/auth/passkeys/options", { method: "POST", headers: { ...json, Authorization: `Bearer ${bearer}` } });
     expect(withBearer.status).toBe(403);
 
-    // Eleven minutes after the sign-in (the session renewed on the way): sign in again first.
+    // Eleven minutes after the code that turned the factor on: show it again (a step-up) first.
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 11 * 60_000);
-    expect(await (await post(jar, "/auth/passkeys/options")).json()).toMatchObject({ error: "reauthentication_required" });
+    expect(await (await post(jar, "/auth/passkeys/options")).json()).toMatchObject({ error: "step_up_required" });
+    const wrong = await browse(jar, "/auth/2fa/step-up", formPost({ code: "000000" }, { Accept: "application/json" }));
+    expect(await wrong.json()).toMatchObject({ error: "invalid_code" });
+    const stepped = await browse(jar, "/auth/2fa/step-up", formPost({ code: codeFor(secrets.get("Passkey Manager")!) }, { Accept: "application/json" }));
+    expect(await stepped.json()).toEqual({ steppedUp: true });
+    expect((await post(jar, "/auth/passkeys/options")).status).toBe(200);
   });
 
   it("removes a passkey of one's own only; turning the second factor off removes them all", async () => {
@@ -218,5 +224,45 @@ describe("managing passkeys", () => {
     expect(large.status).toBe(413);
     const broken = await browse(jar, "/auth/passkeys", { method: "POST", headers: json, body: "{not json" });
     expect(broken.status).toBe(400);
+  });
+});
+
+describe("step-up and what tokens say of it", () => {
+  const claimsOf = async (jar: Jar) => {
+    const answer = await browse(jar, "/auth/token", { method: "POST", headers: { Origin: LOCAL, Accept: "application/json" } });
+    const { access_token: token } = await answer.json<{ access_token: string }>();
+    return JSON.parse(new TextDecoder().decode(base64url.decode(token.split(".")[1]!))) as { auth_time?: number; amr?: string[]; iat: number };
+  };
+
+  it("a bearer token carries amr and auth_time: none without a second factor, otp after a code, hwk after a passkey, renewed by a step-up", async () => {
+    const { jar: plain } = await signIn("dev", { as: "Amr Plain" });
+    const none = await claimsOf(plain);
+    expect(none.amr).toBeUndefined();
+    expect(none.auth_time).toBeGreaterThan(0);
+
+    const jar = await enrolled("Amr User");
+    // Turning the factor on with a code is showing it.
+    expect((await claimsOf(jar)).amr).toEqual(["otp", "mfa"]);
+    const key = await Authenticator.create("ES256");
+    expect((await register(jar, key)).status).toBe(201);
+
+    const { jar: later, options } = await pending("Amr User");
+    expect((await post(later, "/auth/2fa/passkey", { credential: await key.assert(options) })).status).toBe(200);
+    const withPasskey = await claimsOf(later);
+    expect(withPasskey.amr).toEqual(["hwk", "mfa"]);
+
+    // Eleven minutes on, a step-up with the passkey: a new auth_time, and passkeys may change again.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 11 * 60_000);
+    expect(await (await browse(later, `/auth/passkeys/${key.credentialId}`, formPost({ _method: "DELETE" }, { Accept: "application/json" }))).json()).toMatchObject({
+      error: "step_up_required",
+    });
+    const stepOptions = await (await post(later, "/auth/2fa/step-up/passkey/options")).json<{ challenge: string; rpId: string }>();
+    // A sign-in's challenge is no step-up's, nor the other way round.
+    expect((await post(later, "/auth/2fa/step-up/passkey", { credential: await key.assert(options) })).status).toBe(400);
+    expect(await (await post(later, "/auth/2fa/step-up/passkey", { credential: await key.assert(stepOptions) })).json()).toEqual({ steppedUp: true });
+    const stepped = await claimsOf(later);
+    expect(stepped.auth_time).toBeGreaterThanOrEqual(withPasskey.auth_time! + 11 * 60);
+    expect((await browse(later, `/auth/passkeys/${key.credentialId}`, formPost({ _method: "DELETE" }, { Accept: "application/json" }))).status).toBe(200);
   });
 });
