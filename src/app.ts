@@ -9,7 +9,7 @@ import { securityHeaders } from "./http/headers";
 import { getKeyring } from "./crypto/keys";
 import { noStoreWithOurCookies } from "./http/cookies";
 import { audit } from "./platform/log";
-import { changesState, isLocalRequest, sameOriginOnly } from "./http/origins";
+import { changesState, isLocalRequest, ownOriginOnly, sameOriginOnly } from "./http/origins";
 import { appOriginOf } from "./http/app-origin";
 import { proxy } from "./proxy/proxy";
 import { limit, perAddress } from "./http/rate-limit";
@@ -87,6 +87,9 @@ export function buildApp(config: Config): Hono<AppEnv> {
     auth.use(path, browserSessionOnly);
   }
   for (const path of ["/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes"]) auth.use(path, recentSignInOnly);
+  for (const path of ["/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes", "/2fa/step-up", "/2fa/step-up/*", "/passkeys", "/passkeys/*", "/admin/*"]) {
+    auth.use(path, ownOriginOnly);
+  }
   const routeGroups = [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, secondFactorRoutes, passkeyRoutes];
   for (const routes of __DEV_BUILD__ ? [...routeGroups, devRoutes()] : routeGroups) {
     auth.route("/", routes);

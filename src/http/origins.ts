@@ -39,3 +39,17 @@ export const sameOriginOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   await next();
 };
+
+/**
+ * For changes to security settings and administration: only from this
+ * worker's own pages. ALLOWED_ORIGINS may act for their user (sign out,
+ * tokens), not change how that user signs in, nor act as an admin: a
+ * script there could otherwise add a passkey of its own.
+ */
+export const ownOriginOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const origin = c.req.header("Origin");
+  if (changesState(c.req.method) && origin !== undefined && origin !== c.var.origin && c.req.header("Sec-Fetch-Site") !== "same-origin") {
+    throw new AuthError(403, "cross_site_request", "This change is only made from this site's own pages.");
+  }
+  await next();
+};

@@ -10,7 +10,6 @@ import { isListed } from "../config/user-list";
 import { listSessions } from "../session/list";
 import { securityEvents, sessionMetrics, WINDOWS, type MetricsWindow } from "../session/metrics";
 import { nowSeconds } from "../platform/time";
-import { changesState } from "../http/origins";
 import { readForm } from "../http/forms";
 import { prefersJSON } from "../http/respond";
 import { endSession, endUserSessions } from "../http/end-sessions";
@@ -20,17 +19,13 @@ import { page } from "../http/page";
 /**
  * The signed-in admin (ADMIN_USERS), or a 403. Only on the worker's own
  * origin: an app origin's pages are the app's code, and an admin's browser
- * is signed in there without a page. Its changes only from the worker's own
- * pages: ALLOWED_ORIGINS may act for their user, not as an admin.
+ * is signed in there without a page. (Its changes come only from the
+ * worker's own pages: `ownOriginOnly`, src/app.ts.)
  */
 async function requireAdmin(c: Context<AppEnv>) {
   const session = await requireSession(c);
   if (c.var.onApp || !isListed(c.var.config.adminUsers, session.provider, session.user, c)) {
     throw new AuthError(403, "not_admin", "Only administrators may manage other people's sessions, and only at the sign-in origin.");
-  }
-  const origin = c.req.header("Origin");
-  if (changesState(c.req.method) && origin !== undefined && origin !== c.var.origin && c.req.header("Sec-Fetch-Site") !== "same-origin") {
-    throw new AuthError(403, "cross_site_request", "Administration is only done from this site's own pages.");
   }
   return session;
 }

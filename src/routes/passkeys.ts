@@ -86,7 +86,8 @@ export const passkeyRoutes = new Hono<AppEnv>()
   .post("/passkeys", async (c) => {
     const session = await requireFactorOn(c);
     const body = await readJSON(c);
-    const name = String(body.name ?? "").trim().slice(0, 64) || "Passkey";
+    // 64 characters, not UTF-16 units: a cut never splits one.
+    const name = Array.from(typeof body.name === "string" ? body.name.trim() : "").slice(0, 64).join("") || "Passkey";
     let record: Omit<PasskeyRecord, "name">;
     try {
       record = await verifyRegistration(c.env.DB, (body.credential ?? {}) as object, relyingParty(c.var.origin), session.userKey, nowSeconds());

@@ -35,6 +35,7 @@ import {
   findSecondFactor,
   listPasskeys,
   putPendingSecondFactor,
+  type PasskeyRecord,
   storeRecoveryCodes,
   useTimeStep,
 } from "../second-factor/store";
@@ -135,6 +136,17 @@ async function sessionOrSignIn(c: Context<AppEnv>): Promise<Session | Response> 
   return notSignedIn(c, { back: `${c.var.config.basePath}/security` });
 }
 
+/** WebAuthn request options (`parseRequestOptionsFromJSON`) for one of `passkeys`, with a new challenge. */
+async function requestOptions(c: Context<AppEnv>, purpose: "signin" | "step_up", owner: string, passkeys: PasskeyRecord[]) {
+  return {
+    challenge: await newChallenge(c.env.DB, purpose, owner, nowSeconds()),
+    rpId: relyingParty(c.var.origin).id,
+    allowCredentials: descriptors(passkeys),
+    userVerification: "preferred",
+    timeout: 120_000,
+  };
+}
+
 /** The second-factor prompt: a passkey first when the user has one, then a code. */
 async function promptPage(c: Context<AppEnv>, pending: PendingSignIn, error?: string, left?: number) {
   const passkeys = (await listPasskeys(c.env.DB, userKeyOf(pending))).length > 0;
@@ -186,13 +198,7 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     const pending = await requirePendingSignIn(c);
     const passkeys = await listPasskeys(c.env.DB, userKeyOf(pending));
     if (!passkeys.length) throw new AuthError(404, "passkey_not_found", "There is no passkey for this account: use a code.");
-    return c.json({
-      challenge: await newChallenge(c.env.DB, "signin", pending.pid, nowSeconds()),
-      rpId: relyingParty(c.var.origin).id,
-      allowCredentials: descriptors(passkeys),
-      userVerification: "preferred",
-      timeout: 120_000,
-    });
+    return c.json(await requestOptions(c, "signin", pending.pid, passkeys));
   })
   .post("/2fa/passkey", signInAttempts, async (c) => {
     const pending = await requirePendingSignIn(c);
@@ -282,13 +288,7 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     const session = await requireSession(c);
     const passkeys = await listPasskeys(c.env.DB, session.userKey);
     if (!passkeys.length) throw new AuthError(404, "passkey_not_found", "You have no passkey: use a code.");
-    return c.json({
-      challenge: await newChallenge(c.env.DB, "step_up", session.id, nowSeconds()),
-      rpId: relyingParty(c.var.origin).id,
-      allowCredentials: descriptors(passkeys),
-      userVerification: "preferred",
-      timeout: 120_000,
-    });
+    return c.json(await requestOptions(c, "step_up", session.id, passkeys));
   })
   .post("/2fa/step-up/passkey", userAttempts, async (c) => {
     const session = await requireSession(c);

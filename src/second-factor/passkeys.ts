@@ -1,14 +1,11 @@
 import {
-  ClientDataType,
   coseAlgorithmEdDSA,
   coseAlgorithmES256,
   coseEllipticCurveEd25519,
   coseEllipticCurveP256,
   createAssertionSignatureMessage,
   parseAuthenticatorData,
-  parseClientDataJSON,
   type AuthenticatorData,
-  type ClientData,
   type COSEPublicKey,
 } from "@oslojs/webauthn";
 import { decodeCBORToNativeValueNoLeftoverBytes } from "@oslojs/cbor";
@@ -54,21 +51,22 @@ const decode = (value: unknown, name: string): Uint8Array => {
 };
 
 /**
- * The client data of a ceremony: its type, this origin (never a frame of
- * another), and a challenge of ours for this purpose and owner — spent here,
- * right or wrong whatever follows, so no response is ever accepted twice.
+ * The client data of a ceremony (its JSON, as WebAuthn defines it): its
+ * type, this origin (never a frame of another), and a challenge of ours for
+ * this purpose and owner — spent here, whatever follows, so no response is
+ * ever accepted twice.
  */
-async function checkClientData(db: D1Database, encoded: Uint8Array, type: ClientDataType, rp: RelyingParty, purpose: CeremonyPurpose, owner: string, now: number): Promise<ClientData> {
-  let data: ClientData;
+async function checkClientData(db: D1Database, encoded: Uint8Array, type: "webauthn.create" | "webauthn.get", rp: RelyingParty, purpose: CeremonyPurpose, owner: string, now: number): Promise<void> {
+  let data: { type?: unknown; origin?: unknown; crossOrigin?: unknown; challenge?: unknown } | null;
   try {
-    data = parseClientDataJSON(encoded);
+    data = JSON.parse(new TextDecoder().decode(encoded));
   } catch {
     return refuse("client_data_malformed");
   }
-  if (data.type !== type) refuse("wrong_ceremony");
-  if (data.origin !== rp.origin || data.crossOrigin === true) refuse("wrong_origin");
-  if (!(await takeChallenge(db, await sha256(base64url.encode(data.challenge)), purpose, owner, now))) refuse("challenge_unknown");
-  return data;
+  if (data?.type !== type) refuse("wrong_ceremony");
+  if (data!.origin !== rp.origin || data!.crossOrigin === true) refuse("wrong_origin");
+  // The challenge comes back as we gave it: base64url, no padding.
+  if (typeof data!.challenge !== "string" || !(await takeChallenge(db, await sha256(data!.challenge), purpose, owner, now))) refuse("challenge_unknown");
 }
 
 function checkAuthenticatorData(data: AuthenticatorData, rp: RelyingParty): void {
@@ -94,7 +92,7 @@ export async function verifyRegistration(
   now: number,
 ): Promise<Omit<PasskeyRecord, "name">> {
   const response = credential.response ?? {};
-  await checkClientData(db, decode(response.clientDataJSON, "client_data"), ClientDataType.Create, rp, "register", userKey, now);
+  await checkClientData(db, decode(response.clientDataJSON, "client_data"), "webauthn.create", rp, "register", userKey, now);
   // Attestation "none": only the authenticator data matters, not who made the authenticator.
   let authenticatorData: Uint8Array;
   let parsed: AuthenticatorData;
@@ -110,7 +108,10 @@ export async function verifyRegistration(
   checkAuthenticatorData(parsed, rp);
   const { credential: made } = parsed;
   if (!made) return refuse("no_credential");
+  // WebAuthn's own bound: the id is repeated in every later ceremony.
+  if (made.id.length > 1023) refuse("credential_id_too_long");
   const jwk = publicKeyJWK(made.publicKey);
+  await usableKey(jwk.key);
   const transports = Array.isArray(response.transports) ? response.transports.filter((name): name is string => TRANSPORTS.has(name as string)) : [];
   const backup = backupFlags(authenticatorData);
   return {
@@ -148,6 +149,32 @@ function publicKeyJWK(key: COSEPublicKey) {
   return refuse("unsupported_key");
 }
 
+/**
+ * Ed25519 points of small order (libsodium's list, the sign bit aside): a
+ * "public key" among them lets anyone forge a signature that verifies.
+ */
+const SMALL_ORDER = [
+  "00".repeat(32),
+  `01${"00".repeat(31)}`,
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+  ...["ec", "ed", "ee"].map((low) => `${low}${"ff".repeat(30)}7f`),
+];
+
+/** A key WebCrypto imports (so a P-256 point on the curve), and for Ed25519 32 bytes of no small order. */
+async function usableKey(jwk: JsonWebKey): Promise<void> {
+  try {
+    await crypto.subtle.importKey("jwk", jwk, jwk.kty === "EC" ? { name: "ECDSA", namedCurve: "P-256" } : { name: "Ed25519" }, false, ["verify"]);
+  } catch {
+    refuse("unsupported_key");
+  }
+  if (jwk.kty === "OKP") {
+    const x = base64url.decode(jwk.x!);
+    const hex = Array.from(x, (byte, i) => (i === 31 ? byte & 0x7f : byte).toString(16).padStart(2, "0")).join("");
+    if (x.length !== 32 || SMALL_ORDER.includes(hex)) refuse("unsupported_key");
+  }
+}
+
 /** A P-256 coordinate as its 32 bytes, big-endian. */
 function coordinate(value: bigint): Uint8Array {
   if (value < 0n || value >> 256n) return refuse("unsupported_key");
@@ -180,7 +207,7 @@ export async function verifyAssertion(
 ): Promise<Assertion> {
   const response = credential.response ?? {};
   const clientDataJSON = decode(response.clientDataJSON, "client_data");
-  await checkClientData(db, clientDataJSON, ClientDataType.Get, rp, purpose, owner, now);
+  await checkClientData(db, clientDataJSON, "webauthn.get", rp, purpose, owner, now);
   const passkey = passkeys.find((candidate) => candidate.id === credential.id) ?? refuse("passkey_unknown");
   const authenticatorData = decode(response.authenticatorData, "authenticator_data");
   let parsed: AuthenticatorData;

@@ -3,7 +3,7 @@ import { resealLegacyTOTPKeys } from "../second-factor/data-key";
 import { audit } from "../platform/log";
 import { AuthError } from "../errors";
 import { revocationWindow } from "./revocations";
-import { deleteExpiredPendingSignIns } from "../second-factor/store";
+import { deleteExpiredChallenges, deleteExpiredPendingSignIns } from "../second-factor/store";
 import { deleteOldMetrics, deleteSpentSessions } from "./store";
 import { METRICS_RETENTION } from "./metrics";
 import { deleteExpiredHandoffs } from "../signin/handoff";
@@ -17,7 +17,7 @@ const MAX_BATCHES = 20;
  * expired, idle or revoked — for longer than the revocation window, so that
  * "sign out everywhere" and an admin's "end all" still find every session a
  * cookie or token could name, leaving each sign-in's ending behind for the
- * metrics (kept 8 days, as are the security events); expired pending sign-ins and handoff codes; and the second
+ * metrics (kept 8 days, as are the security events); expired pending sign-ins, handoff codes and WebAuthn challenges; and the second
  * factor's data key after a rotation (src/data-key.ts). In bounded
  * batches, so one run never holds D1 for long.
  */
@@ -37,6 +37,12 @@ export async function cleanUp(db: D1Database, config: Config, now = nowSeconds()
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
     if ((await deleteOldMetrics(db, now - METRICS_RETENTION, BATCH)) < BATCH) break;
   }
+  let challenges = 0;
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    const removed = await deleteExpiredChallenges(db, now, BATCH);
+    challenges += removed;
+    if (removed < BATCH) break;
+  }
   let handoffs = 0;
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
     const removed = await deleteExpiredHandoffs(db, now, BATCH);
@@ -45,6 +51,6 @@ export async function cleanUp(db: D1Database, config: Config, now = nowSeconds()
   }
   // Re-wraps the data key within one run of a rotation (so the old secret can go), and moves older TOTP keys onto it.
   const totpResealed = await resealLegacyTOTPKeys(db, config.secrets).catch((error) => (error instanceof AuthError ? error.code : "unavailable"));
-  audit("cleanup", { deleted, pendingSignIns: pending, handoffs, totpResealed });
+  audit("cleanup", { deleted, pendingSignIns: pending, handoffs, challenges, totpResealed });
   return deleted;
 }
