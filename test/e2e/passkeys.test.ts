@@ -2,33 +2,44 @@ import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { generateHOTP } from "@oslojs/otp";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { startStandIn, standInVars, type StandIn } from "../standin/providers";
 import { launchChromium } from "./chromium";
 import { startDevServer, type DevServer } from "./dev-server";
-import { devSignIn, sessionCookie } from "./flows";
+import { sessionCookie } from "./flows";
 
 /**
  * Passkeys in Chromium, with its virtual authenticator (the DevTools
  * protocol's WebAuthn domain) standing in for a platform authenticator:
- * one is registered on the Security page, the next sign-in's second factor
- * is that passkey (this device remembered), and after a sign-in that asked
+ * one is registered on the Security page, the next sign-in — with GitHub
+ * (the stand-in) — completes its second factor with that passkey (this
+ * device remembered), and after a sign-in that asked
  * for no second factor, a step-up with the passkey lets it be removed.
  */
+let standIn: StandIn;
 let server: DevServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  server = await startDevServer({ DEV_PROVIDER: "true" });
+  standIn = await startStandIn();
+  server = await startDevServer({ DEV_PROVIDER: "true", ...standInVars(standIn.url) });
   browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
+  await standIn?.close();
 });
 
 it("registers a passkey, completes the next sign-in with it, and removes it after a step-up", async () => {
   const context = await browser.newContext();
-  const page = await devSignIn(server, context, "Passkey Person");
+  const page = await context.newPage();
+  const signInWithGitHub = async () => {
+    await page.goto(`${server.url}/auth/signin?redirect_to=%2Fauth`);
+    await page.getByRole("button", { name: "Continue with GitHub" }).click();
+  };
+  await signInWithGitHub();
+  await page.waitForURL(`${server.url}/auth`);
   const blocked: string[] = [];
   page.on("console", (message) => {
     if (/Content Security Policy|error/i.test(message.text())) blocked.push(message.text());
@@ -58,25 +69,20 @@ it("registers a passkey, completes the next sign-in with it, and removes it afte
   await page.goto(`${server.url}/auth`);
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(`${server.url}/auth/signin?out`);
-  await page.getByRole("button", { name: "Continue with Development sign-in" }).click();
-  await page.getByLabel("Your name").fill("Passkey Person");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signInWithGitHub();
   await page.waitForURL(`${server.url}/auth/2fa`);
   expect(await sessionCookie(context)).toBeUndefined();
   await page.getByLabel("Remember this device for 30 days").check();
   await page.getByRole("button", { name: "Use a passkey" }).click();
-  // Where sign-in lands when nothing else was asked for: the signed-in page, at `/` without an upstream.
-  await page.waitForURL(`${server.url}/`);
-  expect(await page.getByTestId("login").textContent()).toBe("passkey-person");
+  await page.waitForURL(`${server.url}/auth`);
+  expect(await page.getByTestId("login").textContent()).toBe("octocat");
   expect((await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials[0]!.signCount).toBeGreaterThan(0);
 
   // Signed in again on this remembered device: no second factor asked, so none shown lately.
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(`${server.url}/auth/signin?out`);
-  await page.getByRole("button", { name: "Continue with Development sign-in" }).click();
-  await page.getByLabel("Your name").fill("Passkey Person");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${server.url}/`);
+  await signInWithGitHub();
+  await page.waitForURL(`${server.url}/auth`);
   await page.goto(`${server.url}/auth/security`);
   expect(await page.getByRole("button", { name: "Remove Virtual authenticator" }).isVisible()).toBe(false);
   await page.getByRole("button", { name: "Confirm with a passkey" }).click();
