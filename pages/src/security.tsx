@@ -122,7 +122,7 @@ export function SecurityPage({ basePath, factor, error }: SecurityPageProps) {
           )}
           {/* passkeys.js shows this: without script a passkey cannot be made. */}
           <form data-passkey-add={factor.steppedUp ? basePath : undefined} hidden>
-            <label for="passkey-name">Name</label>
+            <label for="passkey-name">Name of the new passkey</label>
             <input type="text" id="passkey-name" name="name" maxlength={64} value="Passkey" />
             <p id="passkey-error" class="error" role="alert" />
             <button type="submit">Add a passkey</button>

@@ -59,7 +59,7 @@ it("registers a passkey, completes the next sign-in with it, and removes it afte
   await page.getByRole("button", { name: "Turn on" }).click();
   await page.getByRole("link", { name: "Done" }).click();
 
-  await page.getByLabel("Name").fill("Virtual authenticator");
+  await page.getByLabel("Name of the new passkey").fill("Virtual authenticator");
   await page.getByRole("button", { name: "Add a passkey" }).click();
   await page.getByText("Virtual authenticator", { exact: true }).waitFor();
   const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
