@@ -1,10 +1,7 @@
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { generateHOTP } from "@oslojs/otp";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { startStandIn, standInVars, type StandIn } from "../standin/providers";
-import { launchChromium } from "./chromium";
-import { startDevServer, type DevServer } from "./dev-server";
+import { expect, it } from "vitest";
+import { standInSetup } from "./stand-in-setup";
 import { sessionCookie } from "./flows";
 
 /**
@@ -15,31 +12,17 @@ import { sessionCookie } from "./flows";
  * device remembered), and after a sign-in that asked
  * for no second factor, a step-up with the passkey lets it be removed.
  */
-let standIn: StandIn;
-let server: DevServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  standIn = await startStandIn();
-  server = await startDevServer({ DEV_PROVIDER: "true", ...standInVars(standIn.url) });
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  await standIn?.close();
-});
+const setup = standInSetup();
 
 it("registers a passkey, completes the next sign-in with it, and removes it after a step-up", async () => {
-  const context = await browser.newContext();
+  const context = await setup.browser.newContext();
   const page = await context.newPage();
   const signInWithGitHub = async () => {
-    await page.goto(`${server.url}/auth/signin?redirect_to=%2Fauth`);
+    await page.goto(`${setup.server.url}/auth/signin?redirect_to=%2Fauth`);
     await page.getByRole("button", { name: "Continue with GitHub" }).click();
   };
   await signInWithGitHub();
-  await page.waitForURL(`${server.url}/auth`);
+  await page.waitForURL(`${setup.server.url}/auth`);
   const blocked: string[] = [];
   page.on("console", (message) => {
     if (/Content Security Policy|error/i.test(message.text())) blocked.push(message.text());
@@ -51,9 +34,9 @@ it("registers a passkey, completes the next sign-in with it, and removes it afte
   });
 
   // Passkeys come on top of the authenticator app.
-  await page.goto(`${server.url}/auth/security`);
+  await page.goto(`${setup.server.url}/auth/security`);
   await page.getByRole("button", { name: "Set up an authenticator app" }).click();
-  await page.waitForURL(`${server.url}/auth/security`);
+  await page.waitForURL(`${setup.server.url}/auth/security`);
   const key = decodeBase32IgnorePadding((await page.getByTestId("totp-secret").textContent())!.replace(/\s/g, ""));
   await page.getByLabel("Code from the app").fill(generateHOTP(key, BigInt(Math.floor(Date.now() / 30_000)), 6));
   await page.getByRole("button", { name: "Turn on" }).click();
@@ -66,28 +49,28 @@ it("registers a passkey, completes the next sign-in with it, and removes it afte
   expect(credentials).toHaveLength(1);
   expect(credentials[0]!.rpId).toBe("localhost");
 
-  await page.goto(`${server.url}/auth`);
+  await page.goto(`${setup.server.url}/auth`);
   await page.getByRole("button", { name: "Sign out" }).click();
-  await page.waitForURL(`${server.url}/auth/signin?out`);
+  await page.waitForURL(`${setup.server.url}/auth/signin?out`);
   await signInWithGitHub();
-  await page.waitForURL(`${server.url}/auth/2fa`);
+  await page.waitForURL(`${setup.server.url}/auth/2fa`);
   expect(await sessionCookie(context)).toBeUndefined();
   await page.getByLabel("Remember this device for 30 days").check();
   await page.getByRole("button", { name: "Use a passkey" }).click();
-  await page.waitForURL(`${server.url}/auth`);
+  await page.waitForURL(`${setup.server.url}/auth`);
   expect(await page.getByTestId("login").textContent()).toBe("octocat");
   expect((await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials[0]!.signCount).toBeGreaterThan(0);
 
   // Signed in again on this remembered device: no second factor asked, so none shown lately.
   await page.getByRole("button", { name: "Sign out" }).click();
-  await page.waitForURL(`${server.url}/auth/signin?out`);
+  await page.waitForURL(`${setup.server.url}/auth/signin?out`);
   await signInWithGitHub();
-  await page.waitForURL(`${server.url}/auth`);
-  await page.goto(`${server.url}/auth/security`);
+  await page.waitForURL(`${setup.server.url}/auth`);
+  await page.goto(`${setup.server.url}/auth/security`);
   expect(await page.getByRole("button", { name: "Remove Virtual authenticator" }).isVisible()).toBe(false);
   await page.getByRole("button", { name: "Confirm with a passkey" }).click();
   await page.getByRole("button", { name: "Remove Virtual authenticator" }).click();
-  await page.waitForURL(`${server.url}/auth/security`);
+  await page.waitForURL(`${setup.server.url}/auth/security`);
   expect(await page.getByText("Virtual authenticator", { exact: true }).count()).toBe(0);
   expect(blocked).toEqual([]);
   await context.close();

@@ -101,6 +101,11 @@ export class Authenticator {
     return utf8(JSON.stringify({ type, challenge, origin, crossOrigin: false }));
   }
 
+  /** A `PublicKeyCredential`'s `toJSON()` around its response. */
+  private credential(response: Record<string, unknown>) {
+    return { id: this.credentialId, rawId: this.credentialId, type: "public-key", response };
+  }
+
   /** What `navigator.credentials.create()` then `toJSON()` gives for these creation options. */
   async register(options: { challenge: string; rp: { id: string } }, ceremony: Ceremony = {}) {
     const rpId = ceremony.rpId ?? options.rp.id;
@@ -108,16 +113,11 @@ export class Authenticator {
     const attested = concat(new Uint8Array(16), idLength, this.id, await this.coseKey());
     const authData = await this.authenticatorData(rpId, ceremony.flags ?? 0x01, attested);
     const clientDataJSON = this.clientData(ceremony.type ?? "webauthn.create", ceremony.challenge ?? options.challenge, ceremony.origin ?? `http://${rpId}:8787`);
-    return {
-      id: this.credentialId,
-      rawId: this.credentialId,
-      type: "public-key",
-      response: {
-        clientDataJSON: base64url.encode(clientDataJSON),
-        attestationObject: base64url.encode(cbor({ fmt: "none", attStmt: {}, authData })),
-        transports: ["internal"],
-      },
-    };
+    return this.credential({
+      clientDataJSON: base64url.encode(clientDataJSON),
+      attestationObject: base64url.encode(cbor({ fmt: "none", attStmt: {}, authData })),
+      transports: ["internal"],
+    });
   }
 
   /** What `navigator.credentials.get()` then `toJSON()` gives for these request options; the counter goes up first (unless it is 0). */
@@ -131,16 +131,11 @@ export class Authenticator {
         ? await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, this.keys.privateKey, message)
         : await crypto.subtle.sign({ name: "Ed25519" }, this.keys.privateKey, message),
     );
-    return {
-      id: this.credentialId,
-      rawId: this.credentialId,
-      type: "public-key",
-      response: {
-        clientDataJSON: base64url.encode(clientDataJSON),
-        authenticatorData: base64url.encode(authData),
-        signature: base64url.encode(this.algorithm === "ES256" ? der(signed) : signed),
-        userHandle: null,
-      },
-    };
+    return this.credential({
+      clientDataJSON: base64url.encode(clientDataJSON),
+      authenticatorData: base64url.encode(authData),
+      signature: base64url.encode(this.algorithm === "ES256" ? der(signed) : signed),
+      userHandle: null,
+    });
   }
 }
