@@ -136,3 +136,24 @@ describe("pages", () => {
     expect(await response.text()).not.toMatch(/\bat .+\(.*:\d+:\d+\)|node_modules|\.ts:\d+/);
   });
 });
+
+describe("without the pages Worker", () => {
+  const unbound = { PAGES: undefined };
+
+  it("a page is a clean 503 as JSON, an error that was to be a page is its JSON, and the APIs work", async () => {
+    const page = await call("/auth/signin", { headers: { Accept: "text/html" } }, unbound);
+    expect(page.status).toBe(503);
+    expect(await page.json()).toMatchObject({ error: "pages_unavailable" });
+    const missing = await call("/auth/nothing-here", { headers: { Accept: "text/html" } }, unbound);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: "not_found" });
+    const { jar } = await signIn("dev", { as: "Pages Unbound" });
+    expect((await browse(jar, "/auth/session", {}, unbound)).status).toBe(200);
+  });
+
+  it("a broken configuration still names its problems, as JSON", async () => {
+    const answer = await call("/auth/signin", { headers: { Accept: "text/html" } }, { ...unbound, AUTH_SECRET: "short" });
+    expect(answer.status).toBe(500);
+    expect(await answer.json()).toMatchObject({ error: "server_misconfigured", message: expect.stringContaining("AUTH_SECRET") });
+  });
+});
