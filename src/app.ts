@@ -14,7 +14,7 @@ import { appOriginOf } from "./http/app-origin";
 import { proxy } from "./proxy/proxy";
 import { limit, perAddress } from "./http/rate-limit";
 import { refuseLargeBodies } from "./http/forms";
-import { browserSessionOnly, recentSignInOnly } from "./http/scope";
+import { authOriginOnly, browserSessionOnly, recentSignInOnly } from "./http/scope";
 import { errorResponse, onError } from "./http/respond";
 import { adminRoutes } from "./routes/admin";
 import { callbackRoutes } from "./routes/callback";
@@ -90,6 +90,7 @@ export function buildApp(config: Config): Hono<AppEnv> {
   for (const path of ["/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes", "/2fa/step-up", "/2fa/step-up/*", "/passkeys", "/passkeys/*", "/admin/*"]) {
     auth.use(path, ownOriginOnly);
   }
+  for (const path of ["/2fa/step-up", "/2fa/step-up/*", "/passkeys", "/passkeys/*"]) auth.use(path, authOriginOnly);
   const routeGroups = [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, secondFactorRoutes, passkeyRoutes];
   for (const routes of __DEV_BUILD__ ? [...routeGroups, devRoutes()] : routeGroups) {
     auth.route("/", routes);

@@ -80,3 +80,13 @@ export function requireSteppedUp(session: Session): void {
     throw new AuthError(403, "step_up_required", "Confirm it is you with your second factor first: passkeys change only within 10 minutes of it.");
   }
 }
+
+/**
+ * Passkeys and step-up belong to the sign-in origin. On an app origin the
+ * pages are the app's code, and a step-up there would re-seal the app's
+ * cookie: never without what binds it to that app.
+ */
+export const authOriginOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.var.onApp) throw new AuthError(403, "not_here", "Passkeys and step-up are at the sign-in origin.");
+  await next();
+};

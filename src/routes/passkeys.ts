@@ -41,7 +41,6 @@ export const descriptors = (passkeys: PasskeyRecord[]) =>
  */
 async function requireFactorOn(c: Context<AppEnv>) {
   const session = await requireSession(c);
-  if (c.var.onApp) throw new AuthError(403, "not_here", "Passkeys are managed at the sign-in origin.");
   if (!(await enabledSecondFactor(c, session.userKey))) {
     throw new AuthError(409, "second_factor_off", "Turn on two-step verification with an authenticator app first: passkeys come on top of it.");
   }

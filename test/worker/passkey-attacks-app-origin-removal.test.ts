@@ -47,5 +47,15 @@ describe("passkeys on an app origin", () => {
     const removed = await browser.send(`${APP}/auth/passkeys/${ids[0]}`, { method: "DELETE", headers: { Origin: APP, Accept: "application/json" } });
     expect(removed.status).toBe(403);
     expect(await env.DB.prepare("SELECT id FROM passkeys WHERE id = ?1").bind(key.credentialId).first()).not.toBeNull();
+
+    // Nor is a step-up made there: re-sealing the app's cookie must never drop what binds it to the app.
+    const stepUp = await browser.send(`${APP}/auth/2fa/step-up`, {
+      method: "POST",
+      headers: { Origin: APP, Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ code: codeFor(secret) }),
+    });
+    expect(await stepUp.json()).toMatchObject({ error: "not_here" });
+    expect(await (await post(`${APP}/auth/2fa/step-up/passkey/options`, {}, APP)).json()).toMatchObject({ error: "not_here" });
+    expect((await browser.session(APP)).status).toBe(200);
   });
 });
