@@ -90,7 +90,9 @@ export function buildApp(config: Config): Hono<AppEnv> {
   for (const path of ["/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes", "/2fa/step-up", "/2fa/step-up/*", "/passkeys", "/passkeys/*", "/admin/*"]) {
     auth.use(path, ownOriginOnly);
   }
-  for (const path of ["/2fa/step-up", "/2fa/step-up/*", "/passkeys", "/passkeys/*"]) auth.use(path, authOriginOnly);
+  for (const path of ["/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes", "/2fa/step-up", "/2fa/step-up/*", "/passkeys", "/passkeys/*"]) {
+    auth.use(path, authOriginOnly);
+  }
   const routeGroups = [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, secondFactorRoutes, passkeyRoutes];
   for (const routes of __DEV_BUILD__ ? [...routeGroups, devRoutes()] : routeGroups) {
     auth.route("/", routes);

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { clearSessionCookies, readAuthCookie, authCookie } from "./cookies";
 import { describeDevice } from "./device";
 import type { AppEnv } from "../env";
-import { unauthenticated } from "../errors";
+import { AuthError, unauthenticated } from "../errors";
 import { audit } from "../platform/log";
 import { rateLimit } from "./rate-limit";
 import { providerTokenStale, renewSession, type Renewal } from "../session/renewal";
@@ -198,6 +198,8 @@ export async function startSession(c: Context<AppEnv>, fresh: NewSession): Promi
  * the cookie, for the rest of this session.
  */
 export async function stepUp(c: Context<AppEnv>, session: Session, amr: string[]): Promise<void> {
+  // An app origin's cookie carries `org`, which Session does not: never re-sealed here (authOriginOnly).
+  if (c.var.onApp) throw new AuthError(403, "not_here", "The second factor is at the sign-in origin.");
   const deps = depsOf(c);
   const now = deps.now();
   const claims = {

@@ -82,9 +82,10 @@ export function requireSteppedUp(session: Session): void {
 }
 
 /**
- * Passkeys and step-up belong to the sign-in origin. On an app origin the
- * pages are the app's code, and a step-up there would re-seal the app's
- * cookie: never without what binds it to that app.
+ * The second factor — setting it up, passkeys, step-up — belongs to the
+ * sign-in origin. On an app origin the pages are the app's code, and a
+ * step-up there would re-seal the app's cookie: never without what binds
+ * it to that app.
  */
 export const authOriginOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (c.var.onApp) throw new AuthError(403, "not_here", "Passkeys and step-up are at the sign-in origin.");

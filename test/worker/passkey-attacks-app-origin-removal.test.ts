@@ -56,6 +56,9 @@ describe("passkeys on an app origin", () => {
     });
     expect(await stepUp.json()).toMatchObject({ error: "not_here" });
     expect(await (await post(`${APP}/auth/2fa/step-up/passkey/options`, {}, APP)).json()).toMatchObject({ error: "not_here" });
+    // Nor any other change to the second factor, which would step up too.
+    const setup = await browser.send(`${APP}/auth/2fa/setup`, { method: "POST", headers: { Origin: APP, Accept: "application/json" } });
+    expect(await setup.json()).toMatchObject({ error: "not_here" });
     expect((await browser.session(APP)).status).toBe(200);
   });
 });
