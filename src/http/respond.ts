@@ -26,13 +26,13 @@ export function prefersJSON(request: Request): boolean {
 export async function misconfigured(request: Request, env: Pick<Bindings, "ASSETS" | "PAGES">, problems: string[]): Promise<Response> {
   audit("config_invalid", { reason: problems.join("; ") });
   const headers = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
-  const message = `server misconfigured: ${problems.join("; ")}`;
-  const html = prefersJSON(request) ? null : await renderPage(env, { page: "misconfigured", problems }).catch(() => null);
-  if (!html) {
-    return Response.json({ error: "server_misconfigured", message }, { status: 500, headers });
-  }
+  const json = () => Response.json({ error: "server_misconfigured", message: `server misconfigured: ${problems.join("; ")}` }, { status: 500, headers });
+  if (prefersJSON(request)) return json();
   // Not cached: in proxy mode the path may be the upstream's own stylesheet's.
   if (env.ASSETS && new URL(request.url).pathname.endsWith("/style.css")) return serveAsset(env.ASSETS, "style.css", "no-store");
+  // Without the pages Worker, the same answer as JSON.
+  const html = await renderPage(env, { page: "misconfigured", problems }).catch(() => null);
+  if (!html) return json();
   return new Response(html, {
     status: 500,
     headers: { ...headers, "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": "default-src 'none'; style-src 'self'" },
@@ -117,9 +117,8 @@ export function notSignedIn(c: Context<AppEnv>, { back, as }: NotSignedInOptions
   const absolute = c.var.origin + signin;
   c.header("X-Auth-Signin", absolute);
   challenge(c, bearerToken(c) ? "invalid_token" : undefined);
-  if (browser) {
-    const view = { page: "error", status: 401, basePath: c.var.config.basePath, message: NOT_SIGNED_IN, signin: absolute } as const;
-    return renderPage(c.env, view).then((html) => c.html(html, 401), () => c.json({ error: "unauthenticated", message: NOT_SIGNED_IN, signin: absolute }, 401));
-  }
-  return c.json({ error: "unauthenticated", message: NOT_SIGNED_IN, signin: absolute }, 401);
+  const json = () => c.json({ error: "unauthenticated", message: NOT_SIGNED_IN, signin: absolute }, 401);
+  if (!browser) return json();
+  const view = { page: "error", status: 401, basePath: c.var.config.basePath, message: NOT_SIGNED_IN, signin: absolute } as const;
+  return renderPage(c.env, view).then((html) => c.html(html, 401), json);
 }

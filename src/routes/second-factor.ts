@@ -27,6 +27,7 @@ import {
   totpKey,
   userKeyOf,
   type CodeCheck,
+  type Method,
   type PendingSignIn,
 } from "../second-factor/second-factor";
 import {
@@ -75,7 +76,7 @@ async function securityState(c: Context<AppEnv>, session: Session): Promise<Seco
     const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
     return {
       state: "on",
-      since: new Date(record.enabled_at * 1000).toISOString().slice(0, 10),
+      since: iso(record.enabled_at).slice(0, 10),
       recoveryCodesLeft: await countRecoveryCodes(c.env.DB, session.userKey),
       failedAttempts: failedAttemptsSinceSignIn(record),
       steppedUp: nowSeconds() - session.secondFactorAt <= RECENT_SIGN_IN,
@@ -113,16 +114,16 @@ async function newCodes(c: Context<AppEnv>, session: Session, answer: object) {
   return c.redirect(`${c.var.config.basePath}/security`, 303);
 }
 
-/** A route that changes an enabled second factor: it goes ahead only for a current code. */
+/** A route that changes an enabled second factor, or steps up: it goes ahead only for a current code. */
 const withCode =
-  (purpose: "disable" | "renew", then: (c: Context<AppEnv>, session: Session) => Response | Promise<Response>) => async (c: Context<AppEnv>) => {
+  (purpose: "disable" | "renew" | "step_up", then: (c: Context<AppEnv>, session: Session, method: Method) => Response | Promise<Response>) => async (c: Context<AppEnv>) => {
     const session = await requireSession(c);
     const { code = "" } = await readForm(c);
     const record = await enabledSecondFactor(c, session.userKey);
     if (!record) throw new AuthError(409, "second_factor_off", "Two-step verification is not on.");
     const checked = await checkCodeToChange(c, record, code, purpose);
     if (checked.status !== "valid") return refuse(c, refusal(checked), (message) => securityPage(c, session, message));
-    return then(c, session);
+    return then(c, session, checked.method);
   };
 
 async function securityPage(c: Context<AppEnv>, session: Session, error?: string) {
@@ -273,17 +274,15 @@ export const secondFactorRoutes = new Hono<AppEnv>()
     }),
   )
   // A second factor shown again, for changes that need it lately (passkeys): a code, or a passkey.
-  .post("/2fa/step-up", userAttempts, async (c) => {
-    const session = await requireSession(c);
-    const { code = "" } = await readForm(c);
-    const record = await enabledSecondFactor(c, session.userKey);
-    if (!record) throw new AuthError(409, "second_factor_off", "Two-step verification is not on.");
-    const checked = await checkCodeToChange(c, record, code, "step_up");
-    if (checked.status !== "valid") return refuse(c, refusal(checked), (message) => securityPage(c, session, message));
-    await stepUp(c, session, amrOf(checked.method));
-    if (prefersJSON(c.req.raw)) return c.json({ steppedUp: true });
-    return c.redirect(`${c.var.config.basePath}/security`, 303);
-  })
+  .post(
+    "/2fa/step-up",
+    userAttempts,
+    withCode("step_up", async (c, session, method) => {
+      await stepUp(c, session, amrOf(method));
+      if (prefersJSON(c.req.raw)) return c.json({ steppedUp: true });
+      return c.redirect(`${c.var.config.basePath}/security`, 303);
+    }),
+  )
   .post("/2fa/step-up/passkey/options", userAttempts, async (c) => {
     const session = await requireSession(c);
     const passkeys = await listPasskeys(c.env.DB, session.userKey);
