@@ -17,6 +17,8 @@ export async function buildPages() {
     format: "esm",
     platform: "neutral",
     external: ["cloudflare:*"],
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
     logLevel: "warning",
   });
   return PAGES_SCRIPT;

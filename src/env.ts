@@ -1,5 +1,6 @@
 import type { Config } from "./config/config";
 import type { PageView } from "../pages/src/view";
+import type { AuthenticatorReading } from "../pages/src/webauthn";
 import type { Keyring } from "./crypto/keys";
 import type { Session, SessionClaims } from "./session/session";
 
@@ -15,8 +16,14 @@ export interface Bindings {
   ASSETS: Fetcher;
   /** Workers Analytics Engine: a data point per audit event (optional). */
   ANALYTICS?: AnalyticsEngineDataset;
-  /** The pages' renderer (pages/, a Worker of its own; without it every page is a 503, and the APIs work). */
-  PAGES?: { render(view: PageView): Promise<string> };
+  /**
+   * The pages' renderer and passkeys' CBOR reader (pages/, a Worker of its
+   * own; without it every page and passkey ceremony is a 503, and the APIs work).
+   */
+  PAGES?: {
+    render(view: PageView): Promise<string>;
+    readAuthenticator(bytes: Uint8Array, kind: "attestation" | "assertion"): Promise<AuthenticatorReading | null>;
+  };
 }
 
 /**

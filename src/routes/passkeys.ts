@@ -12,6 +12,7 @@ import { audit } from "../platform/log";
 import { nowSeconds } from "../platform/time";
 import { enabledSecondFactor } from "../second-factor/second-factor";
 import { newChallenge, PasskeyRefused, relyingParty, verifyRegistration } from "../second-factor/passkeys";
+import { authenticatorReader } from "../http/page";
 import { deletePasskey, insertPasskey, listPasskeys, type PasskeyRecord } from "../second-factor/store";
 
 /** A ceremony's JSON is a few KiB; nothing bigger is one. */
@@ -89,7 +90,7 @@ export const passkeyRoutes = new Hono<AppEnv>()
     const name = Array.from(typeof body.name === "string" ? body.name.trim() : "").slice(0, 64).join("") || "Passkey";
     let record: Omit<PasskeyRecord, "name">;
     try {
-      record = await verifyRegistration(c.env.DB, (body.credential ?? {}) as object, relyingParty(c.var.origin), session.userKey, nowSeconds());
+      record = await verifyRegistration(c.env.DB, authenticatorReader(c.env), (body.credential ?? {}) as object, relyingParty(c.var.origin), session.userKey, nowSeconds());
     } catch (error) {
       if (!(error instanceof PasskeyRefused)) throw error;
       audit("passkey_refused", { user: session.userKey, reason: error.message }, c);

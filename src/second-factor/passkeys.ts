@@ -1,16 +1,6 @@
-import {
-  coseAlgorithmEdDSA,
-  coseAlgorithmES256,
-  coseEllipticCurveEd25519,
-  coseEllipticCurveP256,
-  createAssertionSignatureMessage,
-  parseAuthenticatorData,
-  type AuthenticatorData,
-  type COSEPublicKey,
-} from "@oslojs/webauthn";
-import { decodeCBORToNativeValueNoLeftoverBytes } from "@oslojs/cbor";
 import { base64url } from "jose";
-import { sha256 } from "../crypto/digest";
+import type { AuthenticatorReading } from "../../pages/src/webauthn";
+import { sha256, sha256Bytes } from "../crypto/digest";
 import { randomToken } from "../crypto/random";
 import { putChallenge, takeChallenge, type PasskeyRecord } from "./store";
 
@@ -69,13 +59,26 @@ async function checkClientData(db: D1Database, encoded: Uint8Array, type: "webau
   if (typeof data!.challenge !== "string" || !(await takeChallenge(db, await sha256(data!.challenge), purpose, owner, now))) refuse("challenge_unknown");
 }
 
-function checkAuthenticatorData(data: AuthenticatorData, rp: RelyingParty): void {
-  if (!data.verifyRelyingPartyIdHash(rp.id)) refuse("wrong_relying_party");
-  if (!data.userPresent) refuse("user_not_present");
-}
-
 /** Bits 3 and 4 of the flags byte: may be backed up (synced), and is. */
 const backupFlags = (authenticatorData: Uint8Array) => ({ eligible: (authenticatorData[32]! & 0x08) !== 0, backedUp: (authenticatorData[32]! & 0x10) !== 0 });
+
+/**
+ * Reads an attestation object or an assertion's authenticator data: the
+ * pages Worker's `readAuthenticator`, where the CBOR libraries live. Null:
+ * malformed. Throws (a 503) when that Worker cannot be asked.
+ */
+export type AuthenticatorReader = (bytes: Uint8Array, kind: "attestation" | "assertion") => Promise<AuthenticatorReading | null>;
+
+/** COSE algorithm identifiers (RFC 9053) of the keys accepted. */
+const ES256 = -7;
+
+async function readChecked(read: AuthenticatorReader, bytes: Uint8Array, kind: "attestation" | "assertion", rp: RelyingParty): Promise<AuthenticatorReading> {
+  const reading = (await read(bytes, kind)) ?? refuse(kind === "attestation" ? "attestation_malformed" : "authenticator_data_malformed");
+  const rpIdHash = await sha256Bytes(rp.id);
+  if (reading.rpIdHash.length !== 32 || reading.rpIdHash.some((byte, i) => byte !== rpIdHash[i])) refuse("wrong_relying_party");
+  if (!reading.userPresent) refuse("user_not_present");
+  return reading;
+}
 
 const TRANSPORTS = new Set(["ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"]);
 
@@ -86,6 +89,7 @@ const TRANSPORTS = new Set(["ble", "cable", "hybrid", "internal", "nfc", "smart-
  */
 export async function verifyRegistration(
   db: D1Database,
+  read: AuthenticatorReader,
   credential: { response?: { clientDataJSON?: unknown; attestationObject?: unknown; transports?: unknown } },
   rp: RelyingParty,
   userKey: string,
@@ -94,59 +98,27 @@ export async function verifyRegistration(
   const response = credential.response ?? {};
   await checkClientData(db, decode(response.clientDataJSON, "client_data"), "webauthn.create", rp, "register", userKey, now);
   // Attestation "none": only the authenticator data matters, not who made the authenticator.
-  let authenticatorData: Uint8Array;
-  let parsed: AuthenticatorData;
-  try {
-    const attestation = decodeCBORToNativeValueNoLeftoverBytes(decode(response.attestationObject, "attestation"), 4) as { authData?: unknown };
-    if (!(attestation.authData instanceof Uint8Array)) return refuse("attestation_malformed");
-    authenticatorData = attestation.authData;
-    parsed = parseAuthenticatorData(authenticatorData);
-  } catch (error) {
-    if (error instanceof PasskeyRefused) throw error;
-    return refuse("attestation_malformed");
-  }
-  checkAuthenticatorData(parsed, rp);
-  const { credential: made } = parsed;
-  if (!made) return refuse("no_credential");
+  const reading = await readChecked(read, decode(response.attestationObject, "attestation"), "attestation", rp);
+  const made = reading.credential ?? refuse("no_credential");
   // WebAuthn's own bound: the id is repeated in every later ceremony.
   if (made.id.length > 1023) refuse("credential_id_too_long");
-  const jwk = publicKeyJWK(made.publicKey);
-  await usableKey(jwk.key);
+  const key = made.key ?? refuse("unsupported_key");
+  await usableKey(key.jwk);
   const transports = Array.isArray(response.transports) ? response.transports.filter((name): name is string => TRANSPORTS.has(name as string)) : [];
-  const backup = backupFlags(authenticatorData);
+  const backup = backupFlags(reading.data);
   return {
     id: base64url.encode(made.id),
     user_key: userKey,
-    public_key: JSON.stringify(jwk.key),
-    algorithm: jwk.algorithm,
-    sign_count: parsed.signatureCounter,
+    public_key: JSON.stringify(key.jwk),
+    algorithm: key.algorithm,
+    sign_count: reading.counter,
     transports: [...new Set(transports)].join(","),
     backup_eligible: backup.eligible ? 1 : 0,
     backed_up: backup.backedUp ? 1 : 0,
-    aaguid: Array.from(made.authenticatorAAGUID, (byte) => byte.toString(16).padStart(2, "0")).join(""),
+    aaguid: Array.from(made.aaguid, (byte) => byte.toString(16).padStart(2, "0")).join(""),
     created_at: now,
     last_used_at: null,
   };
-}
-
-/** A COSE public key as a JWK WebCrypto imports: ES256 (P-256) or Ed25519, nothing else. */
-function publicKeyJWK(key: COSEPublicKey) {
-  try {
-    const algorithm = key.algorithm();
-    if (algorithm === coseAlgorithmES256) {
-      const { curve, x, y } = key.ec2();
-      if (curve !== coseEllipticCurveP256) return refuse("unsupported_key");
-      return { algorithm, key: { kty: "EC", crv: "P-256", x: base64url.encode(coordinate(x)), y: base64url.encode(coordinate(y)) } };
-    }
-    if (algorithm === coseAlgorithmEdDSA) {
-      const { curve, x } = key.okp();
-      if (curve !== coseEllipticCurveEd25519) return refuse("unsupported_key");
-      return { algorithm, key: { kty: "OKP", crv: "Ed25519", x: base64url.encode(x) } };
-    }
-  } catch (error) {
-    if (error instanceof PasskeyRefused) throw error;
-  }
-  return refuse("unsupported_key");
 }
 
 /**
@@ -175,14 +147,6 @@ async function usableKey(jwk: JsonWebKey): Promise<void> {
   }
 }
 
-/** A P-256 coordinate as its 32 bytes, big-endian. */
-function coordinate(value: bigint): Uint8Array {
-  if (value < 0n || value >> 256n) return refuse("unsupported_key");
-  const bytes = new Uint8Array(32);
-  for (let i = 31; i >= 0; i--, value >>= 8n) bytes[i] = Number(value & 0xffn);
-  return bytes;
-}
-
 /** What an assertion proved: which passkey, its new counter and backup state. */
 export interface Assertion {
   id: string;
@@ -198,6 +162,7 @@ export interface Assertion {
  */
 export async function verifyAssertion(
   db: D1Database,
+  read: AuthenticatorReader,
   credential: { id?: unknown; response?: { clientDataJSON?: unknown; authenticatorData?: unknown; signature?: unknown } },
   passkeys: PasskeyRecord[],
   rp: RelyingParty,
@@ -210,22 +175,17 @@ export async function verifyAssertion(
   await checkClientData(db, clientDataJSON, "webauthn.get", rp, purpose, owner, now);
   const passkey = passkeys.find((candidate) => candidate.id === credential.id) ?? refuse("passkey_unknown");
   const authenticatorData = decode(response.authenticatorData, "authenticator_data");
-  let parsed: AuthenticatorData;
-  try {
-    parsed = parseAuthenticatorData(authenticatorData);
-  } catch {
-    return refuse("authenticator_data_malformed");
-  }
-  checkAuthenticatorData(parsed, rp);
-  const message = createAssertionSignatureMessage(authenticatorData, clientDataJSON);
+  const reading = await readChecked(read, authenticatorData, "assertion", rp);
+  // What the authenticator signed: its data, then the client data's SHA-256.
+  const message = new Uint8Array([...authenticatorData, ...(await sha256Bytes(clientDataJSON))]);
   if (!(await verifySignature(passkey, decode(response.signature, "signature"), message))) refuse("bad_signature");
-  return { id: passkey.id, counter: parsed.signatureCounter, backedUp: backupFlags(authenticatorData).backedUp };
+  return { id: passkey.id, counter: reading.counter, backedUp: backupFlags(authenticatorData).backedUp };
 }
 
 async function verifySignature(passkey: PasskeyRecord, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
   const jwk = JSON.parse(passkey.public_key) as JsonWebKey;
   try {
-    if (passkey.algorithm === coseAlgorithmES256) {
+    if (passkey.algorithm === ES256) {
       const raw = ecdsaRaw(signature);
       if (!raw) return false;
       const key = await crypto.subtle.importKey("jwk", jwk, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);

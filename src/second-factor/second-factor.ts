@@ -26,6 +26,7 @@ import type { AppSignIn } from "../signin/handoff";
 import { nowSeconds } from "../platform/time";
 import { looksLikeRecoveryCode, matchingStep, normalizeRecoveryCode } from "./totp";
 import { PasskeyRefused, relyingParty, verifyAssertion } from "./passkeys";
+import { authenticatorReader } from "../http/page";
 
 /** How long the second-factor step may take. */
 export const PENDING_TTL = 300;
@@ -154,8 +155,17 @@ export const checkSignInCode = (c: Context<AppEnv>, pending: PendingSignIn, inpu
  * the same rules as a code: the user's back-off, five attempts per pending
  * sign-in, a failure counted whatever went wrong (each reason audited).
  */
-export const checkSignInPasskey = (c: Context<AppEnv>, pending: PendingSignIn, credential: unknown) =>
-  checkSignIn(c, pending, (record) => matchPasskey(c, record.user_key, pending.pid, credential, "signin"));
+export async function checkSignInPasskey(c: Context<AppEnv>, pending: PendingSignIn, credential: unknown): Promise<SignInCheck> {
+  await readerAnswers(c);
+  return checkSignIn(c, pending, (record) => matchPasskey(c, record.user_key, pending.pid, credential, "signin"));
+}
+
+/**
+ * Before anything is counted, the pages Worker (which reads authenticator
+ * data) is asked to read nothing: one that is down answers a 503 here,
+ * instead of spending the user's attempts on passkeys nobody looked at.
+ */
+const readerAnswers = (c: Context<AppEnv>) => authenticatorReader(c.env)(new Uint8Array(), "assertion");
 
 async function checkSignIn(c: Context<AppEnv>, pending: PendingSignIn, match: Match): Promise<SignInCheck> {
   const userKey = userKeyOf(pending);
@@ -184,6 +194,7 @@ export async function checkCodeToChange(c: Context<AppEnv>, record: SecondFactor
 
 /** Checks a passkey's assertion given to step up (a challenge of this session's), under the same back-off. */
 export async function checkPasskeyToStepUp(c: Context<AppEnv>, record: SecondFactorRecord, sessionId: string, credential: unknown): Promise<CodeCheck> {
+  await readerAnswers(c);
   const claim = await claimCheck(c, record.user_key, "step_up");
   return claim.status === "blocked" ? claim : checkClaimed(c, record, claim, () => matchPasskey(c, record.user_key, sessionId, credential, "step_up"), "step_up");
 }
@@ -235,7 +246,7 @@ async function matchPasskey(c: Context<AppEnv>, userKey: string, owner: string, 
   const now = nowSeconds();
   try {
     const passkeys = await listPasskeys(c.env.DB, userKey);
-    const proved = await verifyAssertion(c.env.DB, credential ?? {}, passkeys, relyingParty(c.var.origin), purpose, owner, now);
+    const proved = await verifyAssertion(c.env.DB, authenticatorReader(c.env), credential ?? {}, passkeys, relyingParty(c.var.origin), purpose, owner, now);
     if (!(await usePasskey(c.env.DB, proved.id, userKey, proved.counter, proved.backedUp, now))) throw new PasskeyRefused("counter_regression");
     return proved.backedUp ? "swk" : "hwk";
   } catch (error) {

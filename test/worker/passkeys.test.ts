@@ -156,6 +156,37 @@ describe("passkeys as the second factor", () => {
   });
 });
 
+describe("when the pages Worker, which reads authenticator data, is not there", () => {
+  const unbound = { PAGES: undefined };
+
+  it("a registration or an assertion is a 503 that says so, never a refusal counted against the user", async () => {
+    const name = "Passkey Reader Down";
+    const jar = await enrolled(name);
+    const key = await Authenticator.create("ES256");
+    const options = await (await post(jar, "/auth/passkeys/options")).json<{ challenge: string; rp: { id: string } }>();
+    const registration = await browse(jar, "/auth/passkeys", { method: "POST", headers: json, body: JSON.stringify({ credential: await key.register(options) }) }, unbound);
+    expect(registration.status).toBe(503);
+    expect(await registration.json()).toMatchObject({ error: "pages_unavailable" });
+    expect(await row(key.credentialId)).toBeNull();
+    expect((await register(jar, key)).status).toBe(201);
+
+    const log = vi.spyOn(console, "log");
+    const { jar: later, options: first } = await pending(name);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const answer = attempt === 0 ? first : await (await post(later, "/auth/2fa/passkey/options")).json<{ challenge: string; rpId: string }>();
+      const down = await browse(later, "/auth/2fa/passkey", { method: "POST", headers: json, body: JSON.stringify({ credential: await key.assert(answer) }) }, unbound);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ error: "pages_unavailable" });
+    }
+    expect(refusals(log)).toEqual([]);
+    expect(await env.DB.prepare("SELECT failures FROM second_factors WHERE user_key = ?1").bind("dev:passkey-reader-down").first("failures")).toBe(0);
+    // Answers the reader never saw spent none of the pending sign-in's attempts, nor the user's.
+    const again = await (await post(later, "/auth/2fa/passkey/options")).json<{ challenge: string; rpId: string }>();
+    expect((await post(later, "/auth/2fa/passkey", { credential: await key.assert(again) })).status).toBe(200);
+    expect((await sessionOf(later)).status).toBe(200);
+  });
+});
+
 describe("managing passkeys", () => {
   it("needs the second factor on, a recent sign-in of this browser, and never takes a registration twice", async () => {
     const { jar: plain } = await signIn("dev", { as: "Passkey Without Factor" });
