@@ -27,6 +27,7 @@ import { signinRoutes } from "./routes/signin";
 import { serveJWKS, tokenRoutes } from "./routes/tokens";
 import { verifyRoutes } from "./routes/verify";
 import { passkeyRoutes } from "./routes/passkeys";
+import { deviceBoundRoutes } from "./routes/device-bound";
 
 /** `scheme://host[:port]` of a URL string, without the cost of parsing all of it. */
 function requestOrigin(url: string): string {
@@ -93,7 +94,7 @@ export function buildApp(config: Config): Hono<AppEnv> {
   for (const path of ["/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes", "/2fa/step-up", "/2fa/step-up/*", "/passkeys", "/passkeys/*"]) {
     auth.use(path, authOriginOnly);
   }
-  const routeGroups = [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, secondFactorRoutes, passkeyRoutes];
+  const routeGroups = [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, secondFactorRoutes, passkeyRoutes, deviceBoundRoutes];
   for (const routes of __DEV_BUILD__ ? [...routeGroups, devRoutes()] : routeGroups) {
     auth.route("/", routes);
   }

@@ -31,6 +31,7 @@ export function DevicesPage({ basePath, sessions, next, now }: { basePath: strin
                   This device
                 </span>
               )}
+              {session.deviceBound && <span class="badge">Device-bound</span>}
               <p class="muted">
                 {session.country ? `${session.country} · ` : ""}last used <When at={session.lastUsedAt} now={now} /> · signed in <When at={session.createdAt} now={now} />
               </p>

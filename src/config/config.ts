@@ -37,6 +37,9 @@ export interface Config {
   idleTtl: number;
   maxTtl: number;
   rememberTtl: number;
+  /** Device-bound sessions (DBSC): offered to browsers at sign-in; a bound session's cookie lives `deviceBoundTtl`. */
+  deviceBound: boolean;
+  deviceBoundTtl: number;
   providerTimeoutMs: number;
 }
 
@@ -154,6 +157,9 @@ export function parseConfig(env: Vars): ConfigResult {
   const rememberTtl = vars.integer("REMEMBER_TTL", 2_592_000);
   if (accessTtl > idleTtl) vars.problems.push("ACCESS_TTL must not be longer than SESSION_IDLE_TTL");
   if (idleTtl > maxTtl) vars.problems.push("SESSION_IDLE_TTL must not be longer than SESSION_MAX_TTL");
+  const deviceBound = !vars.isSet("DEVICE_BOUND_SESSIONS") || vars.boolean("DEVICE_BOUND_SESSIONS");
+  const deviceBoundTtl = vars.integer("DEVICE_BOUND_TTL", Math.min(300, accessTtl));
+  if (deviceBoundTtl > accessTtl) vars.problems.push("DEVICE_BOUND_TTL must not be longer than ACCESS_TTL");
 
   const providerTimeoutMs = vars.integer("PROVIDER_TIMEOUT_MS", 10_000, 100);
   const providers = new Map<string, Provider>();
@@ -226,6 +232,8 @@ export function parseConfig(env: Vars): ConfigResult {
       idleTtl,
       maxTtl,
       rememberTtl,
+      deviceBound,
+      deviceBoundTtl,
       providerTimeoutMs,
     },
   };

@@ -2,7 +2,7 @@ import { base64url, type JWK } from "jose";
 import { sha256 } from "./digest";
 
 /** Every use of the secret gets its own key, so a key can never be used for another job. */
-export type KeyPurpose = "session" | "flow" | "verify" | "device" | "provider-token" | "totp" | "data-key" | "codes" | "handoff";
+export type KeyPurpose = "session" | "flow" | "verify" | "device" | "provider-token" | "totp" | "data-key" | "codes" | "handoff" | "bound-challenge" | "bound-claims";
 /** Purposes that need an HMAC key rather than an encryption key. */
 export type HashPurpose = "refresh" | "rotation" | "recovery";
 const HASH_PURPOSES: ReadonlySet<string> = new Set<HashPurpose>(["refresh", "rotation", "recovery"]);
@@ -31,12 +31,12 @@ export interface SigningKey {
 const ED25519_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
 
 /**
- * The key's RFC 7638 thumbprint: SHA-256 of its required members in
- * lexicographic order, base64url. What jose's calculateJwkThumbprint gives
- * for an OKP key (test/worker/keys.test.ts compares them), without its
- * handling of every other key type in the bundle.
+ * An OKP or EC key's RFC 7638 thumbprint: SHA-256 of its required members
+ * in lexicographic order (`y` only for EC), base64url. What jose's
+ * calculateJwkThumbprint gives (test/worker/keys.test.ts compares them),
+ * without its handling of every other key type in the bundle.
  */
-const thumbprint = ({ crv, kty, x }: JWK) => sha256(JSON.stringify({ crv, kty, x }));
+export const thumbprint = ({ crv, kty, x, y }: JWK) => sha256(JSON.stringify({ crv, kty, x, y }));
 
 async function signingKeyFrom(base: CryptoKey): Promise<SigningKey> {
   const seed = new Uint8Array(await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: SALT, info: info("ed25519:signing") }, base, 256));

@@ -68,10 +68,14 @@ export function signAssertion(keys: Keyring, session: Session, issuer: string, u
   return sign(keys, identity(session), ASSERTION_TYPE, issuer, upstreamOrigin, ASSERTION_TTL);
 }
 
-/** A short-lived bearer token for APIs (15 minutes, at most until the session ends); its audience is the worker's auth API (`accessTokenAudience`). */
+/**
+ * A short-lived bearer token for APIs (15 minutes, at most until the
+ * session ends, and from a device-bound session at most until its cookie
+ * expires); its audience is the worker's auth API (`accessTokenAudience`).
+ */
 export async function issueAccessToken(keys: Keyring, session: Session, issuer: string, audience: string): Promise<{ token: string; expiresIn: number }> {
-  // Never past the session's own end: a token is not a way to outlive it.
-  const expiresIn = Math.max(1, Math.min(ACCESS_TOKEN_TTL, session.endsAt - nowSeconds()));
+  // Never past the session's own end: a token is not a way to outlive it, nor a copied bound cookie's minutes.
+  const expiresIn = Math.max(1, Math.min(ACCESS_TOKEN_TTL, (session.boundKey ? session.expiresAt : session.endsAt) - nowSeconds()));
   return { token: await sign(keys, identity(session), ACCESS_TOKEN_TYPE, issuer, audience, expiresIn), expiresIn };
 }
 

@@ -13,6 +13,9 @@ import { commitSession, cookieMaxAge, prepareSession, sealClaims, toSession, typ
 import { openCredential, toCredential, type Credential, type Opened } from "../session/check";
 import type { SessionDeps } from "../session/deps";
 import { nowSeconds } from "../platform/time";
+import { offerDeviceBinding } from "./device-bound";
+import { sealBoundClaims } from "../session/device-binding";
+import { storeDeviceClaims } from "../session/store";
 
 /**
  * The request's side of the session core: what the request presents, the
@@ -93,7 +96,8 @@ async function lookUp(c: Context<AppEnv>, renewAllowed: boolean): Promise<Sessio
   const exp = claims.exp ?? 0;
   const fresh = opened.status === "valid" && exp - nowSeconds() > c.var.config.accessTtl * RENEW_WHEN_LEFT;
   // Only cookies are renewed: a bearer caller cannot receive new cookies.
-  const renewable = renewAllowed && token.kind === "sealed" && token.from === "cookie";
+  // A device-bound one never by the refresh cookie: only by the browser's proof (routes/device-bound.ts).
+  const renewable = renewAllowed && token.kind === "sealed" && token.from === "cookie" && !claims.cnf;
   const refresh = renewable && !fresh ? readRefreshCookie(c) : null;
   if (refresh && refresh.sid === claims.sid) {
     if (opened.status !== "valid") return renew(c, claims, refresh);
@@ -189,13 +193,15 @@ export async function startSession(c: Context<AppEnv>, fresh: NewSession): Promi
   const cookies = [authCookie(c, "session", prepared.token, prepared.maxAge), refreshCookie(c, prepared.record.id, prepared.secret, prepared.maxAge)];
   await commitSession(deps, prepared);
   for (const cookie of cookies) c.header("Set-Cookie", cookie, { append: true });
+  await offerDeviceBinding(c, prepared.record.id);
   return prepared.session;
 }
 
 /**
  * After a step-up: the session cookie again, now saying the second factor
- * was shown just now and how. Nothing is stored: renewals carry it on from
- * the cookie, for the rest of this session.
+ * was shown just now and how. Renewals carry it on from the cookie, for the
+ * rest of this session; a device-bound session's refreshes from D1, where
+ * its claims are stored anew.
  */
 export async function stepUp(c: Context<AppEnv>, session: Session, amr: string[]): Promise<void> {
   // An app origin's cookie carries `org`, which Session does not: never re-sealed here (authOriginOnly).
@@ -214,8 +220,10 @@ export async function stepUp(c: Context<AppEnv>, session: Session, amr: string[]
     ath: session.signedInAt,
     amr,
     sfa: now,
+    ...(session.boundKey && { cnf: { jkt: session.boundKey } }),
   };
   const { token, session: stepped } = await sealClaims(deps, claims);
-  c.header("Set-Cookie", authCookie(c, "session", token, cookieMaxAge(session.remember, session.endsAt, now)), { append: true });
+  c.header("Set-Cookie", authCookie(c, "session", token, cookieMaxAge(session.remember, session.endsAt, now, stepped)), { append: true });
+  if (session.boundKey) await storeDeviceClaims(deps.db, session.id, session.boundKey, await sealBoundClaims(deps.keys, claims));
   c.set("session", Promise.resolve(stepped));
 }

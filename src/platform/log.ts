@@ -36,6 +36,11 @@ export type AuditEvent =
   | "passkey_registered"
   | "passkey_removed"
   | "passkey_refused"
+  | "device_bound"
+  | "device_registration_refused"
+  | "device_proof_refused"
+  | "device_challenge_stale"
+  | "device_bound_refused"
   | "error";
 
 export interface AuditFields {

@@ -12,7 +12,17 @@ import { nowSeconds } from "./time";
  * stay in the log and Analytics Engine. Of `revoked`, only an admin's.
  * None is written by a normal request, or by a sign-in that succeeds.
  */
-const RECORDED = new Set<AuditEvent>(["signin_refused", "second_factor_failed", "second_factor_locked", "refresh_reuse", "second_factor_reset", "passkey_refused"]);
+const RECORDED = new Set<AuditEvent>([
+  "signin_refused",
+  "second_factor_failed",
+  "second_factor_locked",
+  "refresh_reuse",
+  "second_factor_reset",
+  "passkey_refused",
+  // A device-bound session's refresh proved by another key, or renewed by its refresh cookie: a copied cookie jar, most likely.
+  "device_proof_refused",
+  "device_bound_refused",
+]);
 
 /**
  * Adds the event to D1's `security_events` (migration 0008), after the

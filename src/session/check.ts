@@ -45,6 +45,7 @@ export async function openCredential(deps: SessionDeps, presented: Credential, o
       signedInAt: claims.auth_time ?? 0,
       amr: claims.amr ?? [],
       secondFactorAt: 0,
+      boundKey: null,
       providerToken: null,
     };
     return { kind: "jwt", session };
@@ -80,6 +81,8 @@ export interface Identity {
   sessionId: string;
   /** When the credential presented expires (ISO 8601); renewal moves it on. */
   expiresAt: string;
+  /** Whether the session is device-bound (DBSC): its cookie is renewed only by this browser's proof of its key. */
+  deviceBound: boolean;
 }
 
 export const identityOf = (session: Session): Identity => ({
@@ -87,4 +90,5 @@ export const identityOf = (session: Session): Identity => ({
   provider: session.provider,
   sessionId: session.id,
   expiresAt: new Date(session.expiresAt * 1000).toISOString(),
+  deviceBound: session.boundKey !== null,
 });

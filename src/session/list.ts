@@ -23,6 +23,8 @@ export interface DeviceSession {
   lastUsedAt: string;
   /** When it ends at the latest, unless renewed (idle) or ended. */
   expiresAt: string;
+  /** Device-bound (DBSC): its cookies are renewed only by the browser's proof of a key it keeps on the device. */
+  deviceBound: boolean;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function listSessions(
     createdAt: iso(row.created_at),
     lastUsedAt: iso(row.last_used_at),
     expiresAt: iso(row.ends_at),
+    deviceBound: row.bound === 1,
   }));
   return { sessions, next: rows[PAGE] && `${last!.created_at}.${last!.id}` };
 }

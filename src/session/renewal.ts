@@ -9,7 +9,7 @@ import { endSession } from "./revocations";
 import { open, seal } from "../crypto/seal";
 import { cookieMaxAge, sealClaims, toSession, type ProviderToken, type Session, type SessionClaims } from "./session";
 import type { SessionDeps } from "./deps";
-import { findSession, isLive, rotateSecret, storeProviderRefreshToken, type Rotated } from "./store";
+import { findSession, isLive, rotateSecret, storeProviderRefreshToken, type Rotated, type SessionRecord } from "./store";
 import { nowSeconds } from "../platform/time";
 
 /**
@@ -28,11 +28,13 @@ export const GRACE_SECONDS = 30;
  */
 export async function holdsRefreshSecret(db: D1Database, keys: Keyring, refresh: RefreshCookie, now = nowSeconds()): Promise<boolean | null> {
   const record = await findSession(db, refresh.sid);
-  if (!isLive(record, now)) return null;
-  const presented = await hashSecret(keys, refresh.secret);
-  if (presented.includes(record.secret_hash)) return true;
-  return record.previous_secret_hash !== null && presented.includes(record.previous_secret_hash) && record.rotated_at !== null && now - record.rotated_at <= GRACE_SECONDS;
+  return isLive(record, now) ? holdsSecret(record, await hashSecret(keys, refresh.secret), now) : null;
 }
+
+/** Whether `presented` (a refresh secret's hashes) is the record's secret, or the one it replaced within the grace window. */
+export const holdsSecret = (record: SessionRecord, presented: string[], now: number) =>
+  presented.includes(record.secret_hash) ||
+  (record.previous_secret_hash !== null && presented.includes(record.previous_secret_hash) && record.rotated_at !== null && now - record.rotated_at <= GRACE_SECONDS);
 
 /** Renew the provider's access token this long before it expires. */
 const PROVIDER_TOKEN_MARGIN = 60;
@@ -50,7 +52,7 @@ export function providerTokenStale({ pax, iat = 0 }: SessionClaims & { iat?: num
 }
 
 /** Claims for a new session cookie, without the old token's iat/exp, ending when the record says the session ends. */
-const carryOver = (claims: SessionClaims, record: { expires_at: number; idle_expires_at: number }, token?: { pat: string; pax: number | null }) => ({
+const carryOver = (claims: SessionClaims, record: { expires_at: number; idle_expires_at: number }, token?: { pat: string; pax: number | null }): SessionClaims & { end: number } => ({
   sid: claims.sid,
   sub: claims.sub,
   prv: claims.prv,
@@ -62,6 +64,7 @@ const carryOver = (claims: SessionClaims, record: { expires_at: number; idle_exp
   org: claims.org,
   amr: claims.amr,
   sfa: claims.sfa,
+  cnf: claims.cnf,
   end: Math.min(record.expires_at, record.idle_expires_at),
 });
 
@@ -161,24 +164,36 @@ export async function renewSession(deps: SessionDeps, claims: SessionClaims & { 
   const nextHash = (await hashSecret(keys, next))[0]!;
   const row = await rotateSecret(deps.db, { id: claims.sid, presented, next: nextHash, now, idleTtl: config.idleTtl });
   if (!row) return afterLostRotation(deps, claims, refresh, presented, now);
+  const carried = await carryOn(deps, claims, row, nextHash, now);
+  if (!carried) return ENDED;
+  const sealed = await sealClaims(deps, carried);
+  deps.audit("session_renewed", { sessionId: claims.sid, user: claims.sub });
+  return { status: "renewed", ...sealed, secret: next, maxAge: cookieMaxAge(row.remember === 1, row.expires_at, now) };
+}
 
-  const token = await renewProviderToken(deps, claims, row, nextHash, now);
-  if (token === "ended") return ENDED;
+/**
+ * What a renewal (or a device-bound refresh) does once its statement
+ * allowed it: the provider's access token renewed when due, the
+ * allow-lists asked again. The claims the new cookie carries, or null when
+ * the session is over. `secretHash`: the refresh secret the row holds now.
+ */
+export async function carryOn(deps: SessionDeps, claims: SessionClaims, row: Rotated, secretHash: string, now: number): Promise<(SessionClaims & { end: number }) | null> {
+  const { config } = deps;
+  const token = await renewProviderToken(deps, claims, row, secretHash, now);
+  if (token === "ended") return null;
   const current = { accessToken: token?.pat ?? claims.pat, expiresAt: token ? token.pax : claims.pax };
   const fields = { sessionId: claims.sid, user: claims.sub, provider: claims.prv };
   const allowed = await recheckAllowed(config, config.providers.get(claims.prv), claims.usr, current, now);
   if (allowed.status === "unknown") deps.audit("allowlist_recheck_failed", { ...fields, reason: allowed.reason });
   // An app origin's session holds a copy of the provider token it cannot
   // refresh: past it, only AUTH_URL's session can ask again, and hand off anew.
-  if (allowed.status === "unknown" && claims.org) return ENDED;
+  if (allowed.status === "unknown" && claims.org) return null;
   if (allowed.status === "refused") {
     deps.audit("signin_refused", { ...fields, reason: allowed.reason });
     await endSession(deps, claims.sid, { kind: "not_allowed", by: "system", accessToken: current.accessToken });
-    return ENDED;
+    return null;
   }
-  const sealed = await sealClaims(deps, carryOver(claims, row, token ?? undefined));
-  deps.audit("session_renewed", { sessionId: claims.sid, user: claims.sub });
-  return { status: "renewed", ...sealed, secret: next, maxAge: cookieMaxAge(row.remember === 1, row.expires_at, now) };
+  return carryOver(claims, row, token ?? undefined);
 }
 
 /** How many rotations back a presented secret is still recognised as this session's own. */
@@ -205,6 +220,13 @@ async function afterLostRotation(deps: SessionDeps, claims: SessionClaims & { ex
   const { keys } = deps;
   const record = await findSession(deps.db, claims.sid);
   if (!isLive(record, now)) return ENDED;
+  if (record.bound) {
+    // Its cookie renews by the device's proof alone: a refresh cookie
+    // presented for it comes from a copied cookie jar (or a browser whose
+    // registration answer was lost). Signed out here; the session lives on.
+    deps.audit("device_bound_refused", { sessionId: claims.sid, user: claims.sub, reason: "refresh_cookie" });
+    return ENDED;
+  }
   const previous = record.previous_secret_hash !== null && presented.includes(record.previous_secret_hash);
   if (previous && record.rotated_at !== null && now - record.rotated_at <= GRACE_SECONDS) {
     // Another request rotated moments ago: a tab that won the race, or this

@@ -5,7 +5,7 @@ import { randomToken } from "../crypto/random";
 import { endSessions } from "./revocations";
 import { seal } from "../crypto/seal";
 import type { SessionDeps } from "./deps";
-import { insertSession, type SessionRecord } from "./store";
+import { insertSession, type NewRecord } from "./store";
 import { userKey } from "./user-key";
 
 /** What the session cookie carries; short names keep the cookie small. */
@@ -34,6 +34,12 @@ export interface SessionClaims {
   /** How the second factor was last shown (RFC 8176: `otp`, `hwk`, `swk`, with `mfa`), and when; absent: never in this session. */
   amr?: string[];
   sfa?: number;
+  /**
+   * Device-bound (DBSC, src/session/device-binding.ts): the RFC 7638
+   * thumbprint of the key the browser proves to refresh this cookie, which
+   * lives DEVICE_BOUND_TTL and is never renewed by the refresh cookie.
+   */
+  cnf?: { jkt: string };
 }
 
 export interface Session {
@@ -51,6 +57,8 @@ export interface Session {
   /** How the second factor was last shown in this session (RFC 8176 `amr` values), and when (epoch seconds; 0: never). */
   amr: string[];
   secondFactorAt: number;
+  /** A device-bound session's key thumbprint: its cookie is renewed only by the browser's proof of that key (see `SessionClaims.cnf`); else null. */
+  boundKey: string | null;
   /** Null when the caller proved itself with a bearer JWT, which never carries the provider token. */
   providerToken: ProviderToken | null;
 }
@@ -75,23 +83,32 @@ export function toSession(claims: SessionClaims, expiresAt: number): Session {
     signedInAt: claims.ath ?? 0,
     amr: claims.amr ?? [],
     secondFactorAt: claims.sfa ?? 0,
+    boundKey: claims.cnf?.jkt ?? null,
     providerToken: { accessToken: claims.pat, expiresAt: claims.pax },
   };
 }
 
 /**
- * Seals claims into a session token. It is good for ACCESS_TTL, and never
+ * Seals claims into a session token. It is good for ACCESS_TTL — a
+ * device-bound one for DEVICE_BOUND_TTL, as is one `short` — and never
  * past the session's end (`end`): a renewal just before the absolute limit
  * must not buy a full ACCESS_TTL beyond it.
  */
-export async function sealClaims(deps: Pick<SessionDeps, "config" | "keys" | "now">, claims: SessionClaims & { end: number }): Promise<{ token: string; session: Session }> {
+export async function sealClaims(deps: Pick<SessionDeps, "config" | "keys" | "now">, claims: SessionClaims & { end: number }, short = false): Promise<{ token: string; session: Session }> {
   const now = deps.now();
-  const ttl = Math.max(1, Math.min(deps.config.accessTtl, claims.end - now));
+  const ttl = Math.max(1, Math.min(claims.cnf || short ? deps.config.deviceBoundTtl : deps.config.accessTtl, claims.end - now));
   return { token: await seal(deps.keys, "session", { ...claims }, ttl), session: toSession(claims, now + ttl) };
 }
 
-/** Cookie lifetime: browser-session cookies, or persistent until the session's end with remember-me. */
-export const cookieMaxAge = (remember: boolean, endsAt: number, now: number) => (remember ? Math.max(0, endsAt - now) : undefined);
+/**
+ * Cookie lifetime: browser-session cookies, or persistent until the
+ * session's end with remember-me. A device-bound session's cookie lives
+ * exactly as long as its token: its expiry is what makes the browser
+ * refresh it by proof (remember-me or not, the refresh cookie still ends
+ * with the browser's session, and a refresh needs it).
+ */
+export const cookieMaxAge = (remember: boolean, endsAt: number, now: number, bound?: Session) =>
+  bound?.boundKey ? Math.max(0, bound.expiresAt - now) : remember ? Math.max(0, endsAt - now) : undefined;
 
 /** Live sessions a user may hold: a sign-in beyond it ends their oldest. */
 export const MAX_SESSIONS = 50;
@@ -108,6 +125,8 @@ export interface NewSession {
   endsBy?: number;
   /** After a second factor: how (RFC 8176), now. */
   amr?: string[];
+  /** Its first cookie lives DEVICE_BOUND_TTL: handed off from a device-bound session, it renews by its own proof or not at all. */
+  short?: boolean;
 }
 
 /** A session sealed but not stored yet: the caller checks its cookies fit before `commitSession`. */
@@ -119,7 +138,7 @@ export interface PreparedSession {
   secret: string;
   /** Cookie lifetime (see `cookieMaxAge`). */
   maxAge: number | undefined;
-  record: Omit<SessionRecord, "previous_secret_hash" | "rotated_at" | "revoked_at">;
+  record: NewRecord;
 }
 
 /** Seals a new session and its refresh secret; nothing is written yet. */
@@ -142,7 +161,7 @@ export async function prepareSession(deps: SessionDeps, fresh: NewSession, clien
     ...(client.origin && { org: client.origin }),
     ...(fresh.amr && { amr: fresh.amr, sfa: now }),
   };
-  const { token, session } = await sealClaims(deps, claims);
+  const { token, session } = await sealClaims(deps, claims, fresh.short);
   const secret = newSecret();
   const { refreshToken } = fresh.tokens;
   return {

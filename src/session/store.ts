@@ -29,11 +29,27 @@ export interface SessionRecord {
   idle_expires_at: number;
   expires_at: number;
   revoked_at: number | null;
+  /** Device-bound sessions (migration 0010): the registered key (a JWK, JSON) and its thumbprint; null when not bound. */
+  device_key: string | null;
+  device_key_thumbprint: string | null;
+  /** When the last challenge a proof answered was issued (epoch ms). */
+  device_proof_at: number | null;
+  /** The session cookie's claims, sealed (`bound-claims`), for refreshes without a cookie. */
+  device_claims: string | null;
 }
+
+/**
+ * A session that renews by its device's proof only: bound itself, or
+ * handed off from one that is (its family's head) — or a copied cookie jar
+ * would get an unbound session on an app origin out of a bound one.
+ */
+const BOUND = "(device_key IS NOT NULL OR EXISTS (SELECT 1 FROM sessions h WHERE h.id = sessions.family AND h.device_key IS NOT NULL))";
 
 const placeholders = (count: number, from: number) => Array.from({ length: count }, (_, i) => `?${from + i}`).join(", ");
 
-export function insertSession(db: D1Database, record: Omit<SessionRecord, "previous_secret_hash" | "rotated_at" | "revoked_at">): Promise<unknown> {
+export type NewRecord = Omit<SessionRecord, "previous_secret_hash" | "rotated_at" | "revoked_at" | `device_${string}`>;
+
+export function insertSession(db: D1Database, record: NewRecord): Promise<unknown> {
   return run(() =>
     db
       .prepare(
@@ -63,12 +79,17 @@ export function insertSession(db: D1Database, record: Omit<SessionRecord, "previ
 }
 
 export type Rotated = Pick<SessionRecord, "user_key" | "provider" | "provider_refresh_token" | "remember" | "idle_expires_at" | "expires_at">;
+const rotatedColumns = "user_key, provider, provider_refresh_token, remember, idle_expires_at, expires_at";
+/** A renewal's new idle end: the session's end with remember-me, else ?2 (now) + ?3 (SESSION_IDLE_TTL) within it. */
+const idleEnd = "idle_expires_at = CASE WHEN remember = 1 THEN expires_at ELSE min(expires_at, ?2 + ?3) END";
+const live = "revoked_at IS NULL AND ?2 < expires_at AND ?2 < idle_expires_at";
 
 /**
  * Replaces the refresh secret if — and only if — `presented` (the hashes of
- * the secret the client sent, one per configured key) is the current one
- * and the session is live. Null means nothing changed: the secret was
- * stale, the session ended, or another request rotated it first.
+ * the secret the client sent, one per configured key) is the current one,
+ * the session is live and not device-bound. Null means nothing changed: the
+ * secret was stale, the session ended or is bound, or another request
+ * rotated it first.
  */
 export function rotateSecret(db: D1Database, args: { id: string; presented: string[]; next: string; now: number; idleTtl: number }): Promise<Rotated | null> {
   const { id, presented, next, now, idleTtl } = args;
@@ -76,11 +97,9 @@ export function rotateSecret(db: D1Database, args: { id: string; presented: stri
     db
       .prepare(
         `UPDATE sessions
-            SET previous_secret_hash = secret_hash, secret_hash = ?1, rotated_at = ?2, last_used_at = ?2,
-                idle_expires_at = CASE WHEN remember = 1 THEN expires_at ELSE min(expires_at, ?2 + ?3) END
-          WHERE id = ?4 AND secret_hash IN (${placeholders(presented.length, 5)})
-            AND revoked_at IS NULL AND ?2 < expires_at AND ?2 < idle_expires_at
-          RETURNING user_key, provider, provider_refresh_token, remember, idle_expires_at, expires_at`,
+            SET previous_secret_hash = secret_hash, secret_hash = ?1, rotated_at = ?2, last_used_at = ?2, ${idleEnd}
+          WHERE id = ?4 AND secret_hash IN (${placeholders(presented.length, 5)}) AND ${live} AND NOT ${BOUND}
+          RETURNING ${rotatedColumns}`,
       )
       .bind(next, now, idleTtl, id, ...presented)
       .first<Rotated>(),
@@ -91,8 +110,56 @@ export function rotateSecret(db: D1Database, args: { id: string; presented: stri
 export const isLive = (record: SessionRecord | null, now: number): record is SessionRecord =>
   record !== null && record.revoked_at === null && now < record.expires_at && now < record.idle_expires_at;
 
-export function findSession(db: D1Database, id: string): Promise<SessionRecord | null> {
-  return run(() => db.prepare("SELECT * FROM sessions WHERE id = ?1").bind(id).first<SessionRecord>());
+/** A session's record; `bound`: 1 when it renews by its device's proof only (see BOUND). */
+export function findSession(db: D1Database, id: string): Promise<(SessionRecord & { bound: number }) | null> {
+  return run(() => db.prepare(`SELECT *, ${BOUND} AS bound FROM sessions WHERE id = ?1`).bind(id).first<SessionRecord & { bound: number }>());
+}
+
+/**
+ * Binds a live, unbound session to a device's key: once, whatever races.
+ * `issuedAt`: the registration challenge's issue time, below which no
+ * later challenge can fall. False when nothing changed.
+ */
+export async function bindDevice(db: D1Database, args: { id: string; jwk: string; jkt: string; issuedAt: number; claims: string; now: number }): Promise<boolean> {
+  const { id, jwk, jkt, issuedAt, claims, now } = args;
+  const row = await run(() =>
+    db
+      .prepare(
+        `UPDATE sessions SET device_key = ?4, device_key_thumbprint = ?5, device_proof_at = ?6, device_claims = ?7
+          WHERE id = ?1 AND device_key IS NULL AND ${live} RETURNING id`,
+      )
+      .bind(id, now, null, jwk, jkt, issuedAt, claims)
+      .first(),
+  );
+  return row !== null;
+}
+
+export type Proved = Rotated & Pick<SessionRecord, "secret_hash" | "device_claims">;
+
+/**
+ * A refresh by proof, in one conditional statement: the key is the one
+ * registered (`jkt`), the challenge was issued after the last one answered
+ * (so each is good once, and an older one is dead once a newer one is
+ * used), and the session is live; it is marked used as a renewal marks it.
+ * Null when nothing changed.
+ */
+export function proveDevice(db: D1Database, args: { id: string; jkt: string; issuedAt: number; now: number; idleTtl: number }): Promise<Proved | null> {
+  const { id, jkt, issuedAt, now, idleTtl } = args;
+  return run(() =>
+    db
+      .prepare(
+        `UPDATE sessions SET device_proof_at = ?4, last_used_at = ?2, ${idleEnd}
+          WHERE id = ?1 AND device_key_thumbprint = ?5 AND device_proof_at < ?4 AND ${live}
+          RETURNING ${rotatedColumns}, secret_hash, device_claims`,
+      )
+      .bind(id, now, idleTtl, issuedAt, jkt)
+      .first<Proved>(),
+  );
+}
+
+/** Stores a bound session's claims anew (a renewed provider token, a step-up), only while that key is its own. */
+export function storeDeviceClaims(db: D1Database, id: string, jkt: string, claims: string): Promise<unknown> {
+  return run(() => db.prepare("UPDATE sessions SET device_claims = ?1 WHERE id = ?2 AND device_key_thumbprint = ?3").bind(claims, id, jkt).run());
 }
 
 /** Stores a renewed provider refresh token, only on the row as this request left it. */
@@ -163,6 +230,8 @@ export type ActiveSession = Pick<SessionRecord, "id" | "device" | "user_agent" |
   origins: string;
   /** 1 when `current` is one of them. */
   current: number;
+  /** 1 when the browser's session at the worker's origin is device-bound (its apps' sessions renew by proof too). */
+  bound: number;
 };
 
 /** Up to `limit` of a user's live session families, newest first, from after (`created_at`, `id`) on. */
@@ -171,7 +240,8 @@ export async function listUserSessions(db: D1Database, userKey: string, now: num
     db
       .prepare(
         `SELECT coalesce(family, id) AS id, device, user_agent, country, min(created_at) AS created_at, max(last_used_at) AS last_used_at,
-                max(min(idle_expires_at, expires_at)) AS ends_at, group_concat(coalesce(origin, ''), ' ') AS origins, max(id = ?6) AS current
+                max(min(idle_expires_at, expires_at)) AS ends_at, group_concat(coalesce(origin, ''), ' ') AS origins, max(id = ?6) AS current,
+                max(device_key IS NOT NULL AND family IS NULL) AS bound
            FROM sessions WHERE user_key = ?1 AND revoked_at IS NULL AND ?2 < expires_at AND ?2 < idle_expires_at
           GROUP BY coalesce(family, id) HAVING (min(created_at), coalesce(family, id)) < (?3, ?4)
           ORDER BY created_at DESC, id DESC LIMIT ?5`,

@@ -318,7 +318,7 @@ describe("devices", () => {
     expect(sessions.find((s) => s.id === laptop.id)).toMatchObject({ current: true, device: expect.any(String) });
     expect(sessions.find((s) => s.id === phone.id)).toMatchObject({ current: false });
     for (const session of sessions) {
-      expect(Object.keys(session).sort()).toEqual(["country", "createdAt", "current", "device", "expiresAt", "id", "lastUsedAt", "origins"]);
+      expect(Object.keys(session).sort()).toEqual(["country", "createdAt", "current", "device", "deviceBound", "expiresAt", "id", "lastUsedAt", "origins"]);
       expect(new Date(session.expiresAt as string).getTime()).toBeGreaterThan(seconds() * 1000);
     }
   });
