@@ -160,6 +160,9 @@ export function parseConfig(env: Vars): ConfigResult {
   const deviceBound = !vars.isSet("DEVICE_BOUND_SESSIONS") || vars.boolean("DEVICE_BOUND_SESSIONS");
   const deviceBoundTtl = vars.integer("DEVICE_BOUND_TTL", Math.min(300, accessTtl));
   if (deviceBoundTtl > accessTtl) vars.problems.push("DEVICE_BOUND_TTL must not be longer than ACCESS_TTL");
+  if (deviceBound && deviceBoundTtl < 180) {
+    warnings.push("DEVICE_BOUND_TTL is under 180 seconds: Chrome refreshes a bound cookie with under 2 minutes left on every request, past its quota of 6 signatures in 9 minutes, and sessions then lapse");
+  }
 
   const providerTimeoutMs = vars.integer("PROVIDER_TIMEOUT_MS", 10_000, 100);
   const providers = new Map<string, Provider>();
