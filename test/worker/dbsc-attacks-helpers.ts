@@ -1,0 +1,65 @@
+import { SignJWT, type JWK } from "jose";
+import { expect } from "vitest";
+import { browse, call, Jar, sessionOf, signIn } from "./helpers";
+
+/** A DBSC device key, as the browser keeps it (see device-bound.test.ts). */
+export class DeviceKey {
+  private constructor(
+    readonly privateKey: CryptoKey,
+    readonly jwk: JWK,
+  ) {}
+
+  static async create(): Promise<DeviceKey> {
+    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+    const { kty, crv, x, y } = (await crypto.subtle.exportKey("jwk", pair.publicKey)) as JWK;
+    return new DeviceKey(pair.privateKey, { kty, crv, x, y });
+  }
+
+  sign(jti: unknown, { withKey = false, header = {} as Record<string, unknown> } = {}): Promise<string> {
+    return new SignJWT({ jti } as Record<string, unknown>).setProtectedHeader({ alg: "ES256", typ: "dbsc+jwt", ...(withKey && { jwk: this.jwk }), ...header }).sign(this.privateKey);
+  }
+}
+
+/** The `Secure-Session-Registration` a response offers, or null. */
+export function offeredOrNull(response: Response) {
+  const match = /^\(ES256\);path="([^"]+)";challenge="([^"]+)"$/.exec(response.headers.get("Secure-Session-Registration") ?? "");
+  return match ? { path: match[1]!, challenge: match[2]! } : null;
+}
+
+export function offered(response: Response) {
+  const found = offeredOrNull(response);
+  if (!found) throw new Error(`no registration offered: ${response.headers.get("Secure-Session-Registration")}`);
+  return found;
+}
+
+/** `Secure-Session-Challenge: "<challenge>";id="<session>"`. */
+export function challengeOf(response: Response, sid: string) {
+  const match = /^"([^"]+)";id="([^"]+)"$/.exec(response.headers.get("Secure-Session-Challenge") ?? "");
+  expect(match?.[2], `challenge for ${sid}`).toBe(sid);
+  return match![1]!;
+}
+
+export const register = (jar: Jar, proof: string | null, origin = "", vars: Record<string, unknown> = {}) =>
+  browse(jar, `${origin}/auth/dbsc/register`, { method: "POST", headers: proof === null ? {} : { "Secure-Session-Response": proof } }, vars);
+
+export const refresh = (jar: Jar, sid: string, proof?: string, origin = "", vars: Record<string, unknown> = {}) =>
+  browse(jar, `${origin}/auth/dbsc/refresh`, { method: "POST", headers: { "Sec-Secure-Session-Id": sid, ...(proof && { "Secure-Session-Response": proof }) } }, vars);
+
+export const copyJar = (jar: Jar) => {
+  const copy = new Jar();
+  for (const [name, value] of jar.cookies) copy.cookies.set(name, value);
+  return copy;
+};
+
+/** Signs in and registers a key (LOCAL, default config). */
+export async function boundSession(name: string, vars: Record<string, unknown> = {}) {
+  const { jar, response } = await signIn("dev", { as: name, vars });
+  const { challenge } = offered(response);
+  const sid = (await sessionOf(jar)).body.sessionId as string;
+  const key = await DeviceKey.create();
+  const registered = await register(jar, await key.sign(challenge, { withKey: true }), "", vars);
+  expect(registered.status).toBe(200);
+  return { jar, sid, key, next: challengeOf(registered, sid), registered };
+}
+
+export { call };
