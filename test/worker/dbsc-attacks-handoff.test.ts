@@ -5,7 +5,7 @@
  * to a key of their own, and so refreshes for as long as the family lives.
  */
 import { describe, expect, it } from "vitest";
-import { fakeClock, Jar, LOCAL } from "./helpers";
+import { fakeClock, LOCAL } from "./helpers";
 import { APP, APPS, Browser } from "./origins-browser";
 import { challengeOf, DeviceKey, offered, offeredOrNull, refresh, register } from "./dbsc-attacks-helpers";
 
@@ -79,4 +79,3 @@ describe("a copied cookie jar of a bound session, handed off to an app origin", 
   });
 });
 
-void Jar;
