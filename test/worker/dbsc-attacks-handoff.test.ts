@@ -77,5 +77,17 @@ describe("a copied cookie jar of a bound session, handed off to an app origin", 
     const registered = offer ? await register(thief.jar(APP), await thiefKey.sign(offer.challenge, { withKey: true }), APP, APPS) : null;
     expect(registered?.status ?? 400, "an app session of a bound family was bound to a key that is not the family's").not.toBe(200);
   });
-});
 
+  it("shows up in the owner's device list as something other than the owner's own current session", async () => {
+    const victim = await boundVictim("Handoff Victim List");
+    const thief = new Browser(APPS);
+    for (const [name, value] of victim.browser.jar(LOCAL).cookies) thief.jar(LOCAL).cookies.set(name, value);
+    const start = await thief.send(`${APP}/auth/signin?redirect_to=%2F`);
+    const atAuth = await thief.send(start.headers.get("Location")!);
+    expect((await thief.send(atAuth.headers.get("Location")!)).status).toBe(302);
+    const listed = await victim.browser.send(`${LOCAL}/auth/sessions`, { headers: { Accept: "application/json" } });
+    const { sessions } = await listed.json<{ sessions: { id: string; current: boolean }[] }>();
+    // The thief's app session is folded into the owner's own family: one row, "current", nothing to end but everything.
+    expect(sessions.filter((entry) => !entry.current).length, `the owner sees ${JSON.stringify(sessions)}`).toBeGreaterThan(0);
+  });
+});
