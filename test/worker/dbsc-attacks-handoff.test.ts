@@ -90,4 +90,20 @@ describe("a copied cookie jar of a bound session, handed off to an app origin", 
     // The thief's app session is folded into the owner's own family: one row, "current", nothing to end but everything.
     expect(sessions.filter((entry) => !entry.current).length, `the owner sees ${JSON.stringify(sessions)}`).toBeGreaterThan(0);
   });
+
+  it("gives no bearer token, even before any registration there, that outlives the short cookie of a session handed off from a bound one", async () => {
+    const victim = await boundVictim("Handoff Victim Token");
+    const thief = new Browser(APPS);
+    for (const [name, value] of victim.browser.jar(LOCAL).cookies) thief.jar(LOCAL).cookies.set(name, value);
+    const start = await thief.send(`${APP}/auth/signin?redirect_to=%2F`);
+    const atAuth = await thief.send(start.headers.get("Location")!);
+    expect((await thief.send(atAuth.headers.get("Location")!)).status).toBe(302);
+    const app = await thief.session(APP);
+    const left = Date.parse(app.body.expiresAt) / 1000 - clock.seconds();
+    expect(left).toBeLessThanOrEqual(TTL);
+    const minted = await thief.send(`${APP}/auth/token`, { method: "POST", headers: { Origin: APP, Accept: "application/json" } });
+    expect(minted.status).toBe(200);
+    const { expires_in } = await minted.json<{ expires_in: number }>();
+    expect(expires_in, `a ${expires_in} s bearer token from an app cookie with ${left} s left, handed off from a bound session`).toBeLessThanOrEqual(left);
+  });
 });
