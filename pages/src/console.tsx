@@ -9,6 +9,8 @@ const WINDOW_NAMES = { "24h": "the last 24 hours", "7d": "the last 7 days" } as 
 const EVENT_NAMES: Record<string, string> = {
   signin_refused: "Sign-in refused",
   refresh_reuse: "Refresh secret reused",
+  device_proof_refused: "Device-bound session: proof by another key",
+  device_bound_refused: "Device-bound session: renewal by its refresh cookie",
   second_factor_locked: "Second factor locked",
   revoked: "Session ended by an admin",
   second_factor_reset: "Second factor reset by an admin",

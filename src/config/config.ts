@@ -37,7 +37,11 @@ export interface Config {
   idleTtl: number;
   maxTtl: number;
   rememberTtl: number;
-  /** Device-bound sessions (DBSC): offered to browsers at sign-in; a bound session's cookie lives `deviceBoundTtl`. */
+  /**
+   * Device-bound sessions (DBSC): offered to browsers at sign-in (not with
+   * COOKIE_DOMAIN: DBSC refreshes one origin's cookie); a bound session's
+   * cookie, and a new session's first, lives `deviceBoundTtl`.
+   */
   deviceBound: boolean;
   deviceBoundTtl: number;
   providerTimeoutMs: number;
@@ -157,7 +161,12 @@ export function parseConfig(env: Vars): ConfigResult {
   const rememberTtl = vars.integer("REMEMBER_TTL", 2_592_000);
   if (accessTtl > idleTtl) vars.problems.push("ACCESS_TTL must not be longer than SESSION_IDLE_TTL");
   if (idleTtl > maxTtl) vars.problems.push("SESSION_IDLE_TTL must not be longer than SESSION_MAX_TTL");
-  const deviceBound = !vars.isSet("DEVICE_BOUND_SESSIONS") || vars.boolean("DEVICE_BOUND_SESSIONS");
+  const deviceBoundAsked = !vars.isSet("DEVICE_BOUND_SESSIONS") || vars.boolean("DEVICE_BOUND_SESSIONS");
+  // A cookie shared with sibling hosts would lapse there: DBSC refreshes it only where it was registered.
+  const deviceBound = deviceBoundAsked && !cookieDomain;
+  if (deviceBoundAsked && cookieDomain && vars.isSet("DEVICE_BOUND_SESSIONS")) {
+    warnings.push("DEVICE_BOUND_SESSIONS is on, but COOKIE_DOMAIN is set: sessions whose cookie sibling hosts share are never device-bound");
+  }
   const deviceBoundTtl = vars.integer("DEVICE_BOUND_TTL", Math.min(300, accessTtl));
   if (deviceBoundTtl > accessTtl) vars.problems.push("DEVICE_BOUND_TTL must not be longer than ACCESS_TTL");
   if (deviceBound && deviceBoundTtl < 180) {

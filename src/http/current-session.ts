@@ -193,7 +193,8 @@ export async function startSession(c: Context<AppEnv>, fresh: NewSession): Promi
   const cookies = [authCookie(c, "session", prepared.token, prepared.maxAge), refreshCookie(c, prepared.record.id, prepared.secret, prepared.maxAge)];
   await commitSession(deps, prepared);
   for (const cookie of cookies) c.header("Set-Cookie", cookie, { append: true });
-  await offerDeviceBinding(c, prepared.record.id);
+  // A session handed off from a bound one is bound through it already.
+  if (!prepared.session.boundKey) await offerDeviceBinding(c, prepared.record.id);
   return prepared.session;
 }
 

@@ -10,7 +10,7 @@ import { rateLimit } from "../http/rate-limit";
 import { readRefreshCookie } from "../http/refresh-cookie";
 import { hashSecret } from "../session/refresh-secret";
 import { carryOn, holdsSecret } from "../session/renewal";
-import { isRevoked } from "../session/revocations";
+import { endSession, isRevoked } from "../session/revocations";
 import { cookieMaxAge, sealClaims, type Session } from "../session/session";
 import { nowSeconds } from "../platform/time";
 import { bindDevice, findSession, isLive, proveDevice, storeDeviceClaims } from "../session/store";
@@ -84,7 +84,6 @@ export const deviceBoundRoutes = new Hono<AppEnv>()
     if (!/^[\w-]{22}$/.test(sid) || refresh?.sid !== sid) return stop(c);
     const proof = bareHeader(c, PROOF);
     if (!proof) return askForProof(c, sid);
-    await rateLimit(c, "renewal", [`session:${sid}`]);
     const deps = depsOf(c);
     const now = deps.now();
     const record = await findSession(c.env.DB, sid);
@@ -94,6 +93,8 @@ export const deviceBoundRoutes = new Hono<AppEnv>()
     }
     // Not bound (its registration's answer was lost: it goes on unbound), or a refresh cookie this session no longer holds.
     if (!record.device_key || !holdsSecret(record, await hashSecret(c.var.keys, refresh.secret), now)) return stop(c);
+    // Charged only now: a stranger who knows the session id must not spend its owner's renewals.
+    await rateLimit(c, "renewal", [`session:${sid}`]);
     let issuedAt: number;
     try {
       issuedAt = await checkProof(c.var.keys, proof, record);
@@ -101,8 +102,11 @@ export const deviceBoundRoutes = new Hono<AppEnv>()
       if (!(error instanceof ProofRefused)) throw error;
       // An old or foreign challenge gets a new one; a proof by another key ends the browser's session.
       if (error.message === "challenge_unknown") return askForProof(c, sid, error.message);
+      // This session's own refresh cookie with a proof by another key: a copied cookie jar. Like refresh reuse, the session ends.
       audit("device_proof_refused", { sessionId: sid, user: record.user_key, reason: error.message }, c);
-      return refuse(c, 400, "proof_refused", "That proof is not by this session's key.");
+      await endSession(deps, sid, { kind: "proof_refused", by: "system" });
+      clearSessionCookies(c);
+      return refuse(c, 400, "proof_refused", "That proof is not by this session's key: the session has ended.");
     }
     const row = await proveDevice(c.env.DB, { id: sid, jkt: record.device_key_thumbprint!, issuedAt, now, idleTtl: c.var.config.idleTtl });
     if (!row) return askForProof(c, sid, "challenge_used");

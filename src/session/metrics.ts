@@ -50,13 +50,13 @@ export const EVENTS_SQL = {
 } as const;
 
 /** The kinds the console lists (each wrong code is only counted, in `failures`), and how many of each, newest first. */
-const LISTED = ["refresh_reuse", "second_factor_locked", "revoked", "second_factor_reset", "signin_refused"];
+const LISTED = ["refresh_reuse", "device_proof_refused", "device_bound_refused", "second_factor_locked", "revoked", "second_factor_reset", "signin_refused"];
 const RECENT_EVENTS = 20;
 
 /** A security event as the admin console lists it. */
 export interface SecurityEvent {
   at: string;
-  /** refresh_reuse, second_factor_locked, signin_refused, revoked (by an admin), second_factor_reset. */
+  /** One of LISTED: refresh_reuse, device_proof_refused, device_bound_refused, second_factor_locked, signin_refused, revoked (by an admin), second_factor_reset. */
   event: string;
   user: string | null;
   /** The reason or kind (a refused sign-in's is `provider: code`). */

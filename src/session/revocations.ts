@@ -52,6 +52,8 @@ export type RevocationKind =
   | "admin"
   | "service"
   | "refresh_reuse"
+  /** A device-bound session's refresh, with its refresh cookie, proved by another key. */
+  | "proof_refused"
   | "provider_refresh_failed"
   /** Not shown to be on the allow-list any more at renewal (left the GitHub organisation, revoked the app). */
   | "not_allowed"

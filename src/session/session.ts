@@ -125,8 +125,13 @@ export interface NewSession {
   endsBy?: number;
   /** After a second factor: how (RFC 8176), now. */
   amr?: string[];
-  /** Its first cookie lives DEVICE_BOUND_TTL: handed off from a device-bound session, it renews by its own proof or not at all. */
-  short?: boolean;
+  /**
+   * Handed off from a device-bound session: the key thumbprint its family
+   * is bound to. Its cookie lives DEVICE_BOUND_TTL and is never renewed
+   * (nor bound to another key): only a new handoff from the bound session,
+   * which needs that key's proofs to live, gives another.
+   */
+  boundKey?: string | null;
 }
 
 /** A session sealed but not stored yet: the caller checks its cookies fit before `commitSession`. */
@@ -160,15 +165,17 @@ export async function prepareSession(deps: SessionDeps, fresh: NewSession, clien
     ath: fresh.signedInAt ?? now,
     ...(client.origin && { org: client.origin }),
     ...(fresh.amr && { amr: fresh.amr, sfa: now }),
+    ...(fresh.boundKey && { cnf: { jkt: fresh.boundKey } }),
   };
-  const { token, session } = await sealClaims(deps, claims, fresh.short);
+  // Where the browser is offered to bind it, even the first cookie is short: one copied before the binding gets no more.
+  const { token, session } = await sealClaims(deps, claims, config.deviceBound);
   const secret = newSecret();
   const { refreshToken } = fresh.tokens;
   return {
     session,
     token,
     secret,
-    maxAge: cookieMaxAge(fresh.remember, endsAt, now),
+    maxAge: cookieMaxAge(fresh.remember, endsAt, now, session),
     record: {
       id,
       user_key: claims.sub,

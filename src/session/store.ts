@@ -116,7 +116,8 @@ export function findSession(db: D1Database, id: string): Promise<(SessionRecord 
 }
 
 /**
- * Binds a live, unbound session to a device's key: once, whatever races.
+ * Binds a live, unbound session to a device's key: once, whatever races,
+ * and never one whose family is bound already (it lives by that binding).
  * `issuedAt`: the registration challenge's issue time, below which no
  * later challenge can fall. False when nothing changed.
  */
@@ -126,7 +127,7 @@ export async function bindDevice(db: D1Database, args: { id: string; jwk: string
     db
       .prepare(
         `UPDATE sessions SET device_key = ?4, device_key_thumbprint = ?5, device_proof_at = ?6, device_claims = ?7
-          WHERE id = ?1 AND device_key IS NULL AND ${live} RETURNING id`,
+          WHERE id = ?1 AND NOT ${BOUND} AND ${live} RETURNING id`,
       )
       .bind(id, now, null, jwk, jkt, issuedAt, claims)
       .first(),

@@ -78,8 +78,8 @@ interface Handed {
   rem: boolean;
   ath: number;
   rt: string;
-  /** Handed off from a device-bound session. */
-  bnd?: boolean;
+  /** Handed off from a device-bound session: its key's thumbprint. */
+  jkt?: string | null;
 }
 
 /**
@@ -92,7 +92,7 @@ export async function handOff(c: Context<AppEnv>, session: Session, app: AppSign
   const code = randomToken(32);
   const now = nowSeconds();
   const token = session.providerToken ?? { accessToken: "", expiresAt: 0 };
-  const handed: Handed = { prv: session.provider, usr: session.user, pat: token.accessToken, pax: token.expiresAt, rem: session.remember, ath: session.signedInAt, rt: redirectTo, bnd: session.boundKey !== null };
+  const handed: Handed = { prv: session.provider, usr: session.user, pat: token.accessToken, pax: token.expiresAt, rem: session.remember, ath: session.signedInAt, rt: redirectTo, jkt: session.boundKey };
   const payload = await seal(c.var.keys, "handoff", { ...handed }, CODE_TTL);
   const codeHash = await sha256(code);
   await run(() =>
@@ -151,8 +151,7 @@ export async function redeemHandoff(c: Context<AppEnv>, code: string | undefined
     signedInAt: handed.ath,
     family: row.family,
     endsBy: row.ends_at,
-    // Its family renews by proof only (BOUND in store.ts): this browser's own, once it has registered here.
-    short: handed.bnd,
+    boundKey: handed.jkt,
   });
   audit("signin", { sessionId: session.id, user: session.userKey, provider: session.provider, reason: "handoff" }, c);
   return safeRedirect(handed.rt, c.var.origin, c.var.config.allowedOrigins);

@@ -1,56 +1,14 @@
 import { env } from "cloudflare:workers";
-import { calculateJwkThumbprint, SignJWT, UnsecuredJWT, type JWK } from "jose";
+import { calculateJwkThumbprint, UnsecuredJWT } from "jose";
 import { describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../src/config/config";
 import { browse, fakeClock, Jar, LOCAL, sessionOf, sessionRow, signIn } from "./helpers";
+import { boundSession, challengeOf, copyJar, DeviceKey, expire, offered, refresh, register } from "./device-bound-client";
 
-/**
- * Device-bound sessions (DBSC) as Chromium speaks them
- * (docs/dbsc-chromium-150.md), with the browser's key made here: ES256
- * JWTs of type dbsc+jwt, made with jose, signed by keys the test holds.
- */
+/** Device-bound sessions (DBSC): registration, refresh by proof, a copied cookie jar, alongside the rest. */
 
 const clock = fakeClock();
 const TTL = 300;
-
-class DeviceKey {
-  private constructor(
-    readonly privateKey: CryptoKey,
-    readonly jwk: JWK,
-  ) {}
-
-  static async create(): Promise<DeviceKey> {
-    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
-    const { kty, crv, x, y } = (await crypto.subtle.exportKey("jwk", pair.publicKey)) as JWK;
-    return new DeviceKey(pair.privateKey, { kty, crv, x, y });
-  }
-
-  /** A proof as the browser makes it: the key in the header at registration only. */
-  sign(jti: unknown, { withKey = false, header = {} as Record<string, unknown> } = {}): Promise<string> {
-    return new SignJWT({ jti } as Record<string, unknown>).setProtectedHeader({ alg: "ES256", typ: "dbsc+jwt", ...(withKey && { jwk: this.jwk }), ...header }).sign(this.privateKey);
-  }
-}
-
-/** The `Secure-Session-Registration` a response offers: its path and challenge. */
-function offered(response: Response) {
-  const header = response.headers.get("Secure-Session-Registration");
-  const match = /^\(ES256\);path="([^"]+)";challenge="([^"]+)"$/.exec(header ?? "");
-  if (!match) throw new Error(`no registration offered: ${header}`);
-  return { path: match[1]!, challenge: match[2]! };
-}
-
-/** `Secure-Session-Challenge: "<challenge>";id="<session>"`. */
-function challengeOf(response: Response, sid: string) {
-  const match = /^"([^"]+)";id="([^"]+)"$/.exec(response.headers.get("Secure-Session-Challenge") ?? "");
-  expect(match?.[2]).toBe(sid);
-  return match![1]!;
-}
-
-const register = (jar: Jar, proof: string | null) =>
-  browse(jar, "/auth/dbsc/register", { method: "POST", headers: proof === null ? {} : { "Secure-Session-Response": proof } });
-
-const refresh = (jar: Jar, sid: string, proof?: string) =>
-  browse(jar, "/auth/dbsc/refresh", { method: "POST", headers: { "Sec-Secure-Session-Id": sid, ...(proof && { "Secure-Session-Response": proof }) } });
 
 /** The session cookie's Max-Age a response sets, or null. */
 const sessionMaxAge = (response: Response) => {
@@ -58,22 +16,8 @@ const sessionMaxAge = (response: Response) => {
   return cookie ? Number(/Max-Age=(\d+)/.exec(cookie)?.[1] ?? NaN) : null;
 };
 
-/** What a browser does when the bound cookie expires: it drops it. */
-const expire = (jar: Jar) => jar.cookies.delete("auth.session");
-
 const audited = (spy: { mock: { calls: unknown[][] } }, event: string) =>
   spy.mock.calls.map(([line]) => JSON.parse(String(line))).filter((entry) => entry.event === event).map((entry) => entry.reason);
-
-/** Signs in and registers a key, as Chromium does right after the sign-in's answer. */
-async function boundSession(name: string) {
-  const { jar, response } = await signIn("dev", { as: name });
-  const { challenge } = offered(response);
-  const sid = (await sessionOf(jar)).body.sessionId as string;
-  const key = await DeviceKey.create();
-  const registered = await register(jar, await key.sign(challenge, { withKey: true }));
-  expect(registered.status).toBe(200);
-  return { jar, sid, key, next: challengeOf(registered, sid), registered };
-}
 
 describe("registration", () => {
   it("binds the session to the key: its thumbprint stored, the configuration answered, a short cookie, deviceBound everywhere", async () => {
@@ -168,8 +112,7 @@ describe("registration", () => {
   it("binds once: a second registration, even with the same challenge, is refused", async () => {
     const { jar, response } = await signIn("dev", { as: "Bound Once" });
     const { challenge } = offered(response);
-    const before = new Jar();
-    for (const [name, value] of jar.cookies) before.cookies.set(name, value);
+    const before = copyJar(jar);
     const key = await DeviceKey.create();
     expect((await register(jar, await key.sign(challenge, { withKey: true }))).status).toBe(200);
     // The same browser again (its cookie says bound), and a copy of the cookies from before it registered, with another key.
@@ -219,10 +162,39 @@ describe("refresh by proof", () => {
     expect((await sessionRow(sid))!.last_used_at).toBe(clock.seconds());
   });
 
-  it("refuses a proof by another key, a swapped embedded key, alg none, a replayed, foreign, old or expired challenge", async () => {
-    const { jar, sid, key, next } = await boundSession("Bound Prover");
-    const { sid: otherSid, key: otherKey, jar: otherJar } = await boundSession("Bound Other");
+  it("a proof by another key, or by none, ends the session: a copied cookie jar is what sends one", async () => {
     const thief = await DeviceKey.create();
+    const log = vi.spyOn(console, "log");
+    const forged: [string, (challenge: string, own: DeviceKey, theirs: { key: DeviceKey }) => Promise<string>][] = [
+      ["another key", (challenge) => thief.sign(challenge)],
+      // The key in the header is not the key: the registered one is.
+      ["another key, embedded", (challenge) => thief.sign(challenge, { header: { jwk: thief.jwk } })],
+      ["alg none", (challenge) => new UnsecuredJWT({ jti: challenge }).setIssuedAt().encode()],
+      ["another typ", (challenge, own) => own.sign(challenge, { header: { typ: "JWT" } })],
+      ["another session's key", (challenge, _own, other) => other.key.sign(challenge)],
+    ];
+    const other = await boundSession("Bound Prover Other");
+    for (const [label, forge] of forged) {
+      const { jar, sid, key } = await boundSession(`Bound Prover ${label}`);
+      clock.advance(1);
+      const asked = await refresh(jar, sid);
+      const answer = await refresh(jar, sid, await forge(challengeOf(asked, sid), key, other));
+      expect(answer.status, label).toBe(400);
+      expect(await answer.json()).toMatchObject({ error: "proof_refused" });
+      expect(answer.headers.getSetCookie().some((cookie) => cookie.startsWith("auth.refresh=;")), label).toBe(true);
+      expect(await sessionRow(sid), label).toMatchObject({ revoked_at: clock.seconds(), ended_by: "proof_refused" });
+      // Ended: the right key is told to stop, and no further refusal is written.
+      expect(await (await refresh(jar, sid, await key.sign(challengeOf(asked, sid)))).json()).toEqual({ continue: false });
+    }
+    expect(audited(log, "device_proof_refused")).toEqual(["bad_proof", "bad_proof", "bad_proof", "bad_proof", "bad_proof"]);
+    // Security events: each a copied cookie jar, most likely, that needs a look.
+    const events = await env.DB.prepare("SELECT count(*) AS n FROM security_events WHERE event = 'device_proof_refused' AND user_key LIKE 'dev:bound-prover-%'").first("n");
+    expect(events).toBe(5);
+  });
+
+  it("asks again, ending nothing, for a replayed, foreign, old or expired challenge", async () => {
+    const { jar, sid, key, next } = await boundSession("Bound Asker");
+    const { sid: otherSid, jar: otherJar } = await boundSession("Bound Asker Other");
     const log = vi.spyOn(console, "log");
     // Later than the registration (the fake clock stands still otherwise).
     clock.advance(1);
@@ -231,19 +203,9 @@ describe("refresh by proof", () => {
       const answer = await refresh(jar, sid, proof);
       return `${answer.status} ${(await answer.json<{ error?: string }>()).error ?? "ok"}`;
     };
-
-    expect(await status(await thief.sign(await challenge()))).toBe("400 proof_refused");
-    // The key in the header is not the key: the registered one is.
-    expect(await status(await thief.sign(await challenge(), { header: { jwk: thief.jwk } }))).toBe("400 proof_refused");
-    expect(await status(await new UnsecuredJWT({ jti: await challenge() }).setIssuedAt().encode())).toBe("400 proof_refused");
-    expect(await status(await key.sign(await challenge(), { header: { typ: "JWT" } }))).toBe("400 proof_refused");
-    // Another session's challenge, signed by that session's own key, or by this one's.
-    const theirs = challengeOf(await refresh(otherJar, otherSid), otherSid);
-    expect(await status(await otherKey.sign(theirs))).toBe("400 proof_refused");
-    expect(await status(await key.sign(theirs))).toBe("403 proof_required");
-    // A registration's challenge is not a refresh's.
-    expect(await status(await key.sign(offered((await signIn("dev", { as: "Bound Prover" })).response).challenge))).toBe("403 proof_required");
-
+    // Another session's challenge, signed by this one's key; a registration's challenge.
+    expect(await status(await key.sign(challengeOf(await refresh(otherJar, otherSid), otherSid)))).toBe("403 proof_required");
+    expect(await status(await key.sign(offered((await signIn("dev", { as: "Bound Asker" })).response).challenge))).toBe("403 proof_required");
     // Replayed: the same proof twice; an older challenge after a newer one was answered; an expired one.
     const older = await challenge();
     const newer = await challenge();
@@ -255,12 +217,10 @@ describe("refresh by proof", () => {
     clock.advance(301);
     expect(await status(await key.sign(stale))).toBe("403 proof_required");
     expect(await status(await key.sign(next))).toBe("403 proof_required");
-    expect(audited(log, "device_proof_refused")).toEqual(["bad_proof", "bad_proof", "bad_proof", "bad_proof", "bad_proof"]);
     // A challenge to ask again for is no refusal: the browser caches them, and may send one late.
+    expect(audited(log, "device_proof_refused")).toEqual([]);
     expect(audited(log, "device_challenge_stale")).toEqual(["challenge_unknown", "challenge_unknown", "challenge_used", "challenge_used", "challenge_unknown", "challenge_unknown"]);
-    // Security events: proofs by another key are the ones that need a look.
-    const events = await env.DB.prepare("SELECT detail FROM security_events WHERE event = 'device_proof_refused' AND user_key = ?1").bind("dev:bound-prover").all<{ detail: string }>();
-    expect(events.results.map((row) => row.detail)).toEqual(["bad_proof", "bad_proof", "bad_proof", "bad_proof", "bad_proof"]);
+    expect((await sessionRow(sid))!.revoked_at).toBeNull();
   });
 
   it("tells the browser to stop once the session has ended, is revoked, or is not this browser's any more", async () => {
@@ -288,8 +248,7 @@ describe("refresh by proof", () => {
     // Signed out: the same.
     const other = await boundSession("Bound Signer-Out");
     const challenge = challengeOf(await refresh(other.jar, other.sid), other.sid);
-    const copy = new Jar();
-    for (const [name, value] of other.jar.cookies) copy.cookies.set(name, value);
+    const copy = copyJar(other.jar);
     expect((await browse(other.jar, "/auth/signout", { method: "POST", headers: { Origin: LOCAL, Accept: "application/json" } })).status).toBe(200);
     await stopped(await refresh(copy, other.sid, await other.key.sign(challenge)));
   });
@@ -299,12 +258,10 @@ describe("a copied cookie jar", () => {
   it("gets at most the bound cookie's minutes: the refresh cookie never renews a bound session, and saying so is audited", async () => {
     const { jar, response } = await signIn("dev", { as: "Bound Victim" });
     // Copied between the sign-in and the registration: an unbound cookie, and the refresh cookie.
-    const early = new Jar();
-    for (const [name, value] of jar.cookies) early.cookies.set(name, value);
+    const early = copyJar(jar);
     const key = await DeviceKey.create();
     expect((await register(jar, await key.sign(offered(response).challenge, { withKey: true }))).status).toBe(200);
-    const late = new Jar();
-    for (const [name, value] of jar.cookies) late.cookies.set(name, value);
+    const late = copyJar(jar);
     const sid = (await sessionOf(jar)).body.sessionId as string;
 
     // Within the bound cookie's minutes the copy works, like the original.
@@ -321,14 +278,15 @@ describe("a copied cookie jar", () => {
     expect(audited(log, "device_bound_refused")).toEqual(["refresh_cookie"]);
     const events = await env.DB.prepare("SELECT detail FROM security_events WHERE event = 'device_bound_refused' AND user_key = ?1").bind("dev:bound-victim").all();
     expect(events.results).toEqual([{ detail: "refresh_cookie" }]);
-    // And a refresh needs the key.
-    const asked = await refresh(late, sid);
-    expect((await refresh(late, sid, await (await DeviceKey.create()).sign(challengeOf(asked, sid)))).status).toBe(400);
     // The owner's session lives on, by proof.
     expire(jar);
     const owner = await refresh(jar, sid);
     expect((await refresh(jar, sid, await key.sign(challengeOf(owner, sid)))).status).toBe(200);
     expect((await sessionOf(jar)).status).toBe(200);
+    // Until the copy tries a proof of its own: the session ends, the owner's browser too (see "a proof by another key").
+    const asked = await refresh(late, sid);
+    expect((await refresh(late, sid, await (await DeviceKey.create()).sign(challengeOf(asked, sid)))).status).toBe(400);
+    expect((await sessionOf(jar)).status).toBe(401);
   });
 });
 

@@ -1,8 +1,14 @@
 import { SignJWT, type JWK } from "jose";
 import { expect } from "vitest";
-import { browse, call, Jar, sessionOf, signIn } from "./helpers";
+import { browse, Jar, sessionOf, signIn } from "./helpers";
 
-/** A DBSC device key, as the browser keeps it (see device-bound.test.ts). */
+/**
+ * A browser's side of device-bound sessions (DBSC) as Chromium speaks them
+ * (docs/dbsc-chromium-150.md), with the key made here: ES256 JWTs of type
+ * dbsc+jwt, made with jose.
+ */
+
+/** A device key, as the browser keeps it: the public JWK goes in the registration's header only. */
 export class DeviceKey {
   private constructor(
     readonly privateKey: CryptoKey,
@@ -62,4 +68,5 @@ export async function boundSession(name: string, vars: Record<string, unknown> =
   return { jar, sid, key, next: challengeOf(registered, sid), registered };
 }
 
-export { call };
+/** What a browser does when the bound cookie expires: it drops it. */
+export const expire = (jar: Jar) => jar.cookies.delete("auth.session");

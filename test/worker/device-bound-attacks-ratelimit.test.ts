@@ -9,7 +9,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, fakeClock } from "./helpers";
-import { boundSession, challengeOf } from "./dbsc-attacks-helpers";
+import { boundSession, challengeOf } from "./device-bound-client";
 
 fakeClock();
 const LOW = { RATE_LIMITER: env.LOW_RATE_LIMIT };
