@@ -40,7 +40,7 @@ export interface Config {
   /**
    * Device-bound sessions (DBSC): offered to browsers at sign-in (not with
    * COOKIE_DOMAIN: DBSC refreshes one origin's cookie); a bound session's
-   * cookie, and a new session's first, lives `deviceBoundTtl`.
+   * cookie lives `deviceBoundTtl`.
    */
   deviceBound: boolean;
   deviceBoundTtl: number;

@@ -169,7 +169,7 @@ describe("refresh by proof", () => {
       ["another key", (challenge) => thief.sign(challenge)],
       // The key in the header is not the key: the registered one is.
       ["another key, embedded", (challenge) => thief.sign(challenge, { header: { jwk: thief.jwk } })],
-      ["alg none", (challenge) => new UnsecuredJWT({ jti: challenge }).setIssuedAt().encode()],
+      ["alg none", async (challenge) => new UnsecuredJWT({ jti: challenge }).setIssuedAt().encode()],
       ["another typ", (challenge, own) => own.sign(challenge, { header: { typ: "JWT" } })],
       ["another session's key", (challenge, _own, other) => other.key.sign(challenge)],
     ];

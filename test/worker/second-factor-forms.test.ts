@@ -115,6 +115,6 @@ describe("the devices API", () => {
   it("leaves the User-Agent out of the JSON list: only the owner's page gets it", async () => {
     const { jar } = await signIn("dev", { as: "UA Lister" });
     const list = await (await browse(jar, "/auth/sessions", { headers: json })).json<{ sessions: Record<string, unknown>[] }>();
-    expect(Object.keys(list.sessions[0]!).sort()).toEqual(["country", "createdAt", "current", "device", "expiresAt", "id", "lastUsedAt", "origins"]);
+    expect(Object.keys(list.sessions[0]!).sort()).toEqual(["country", "createdAt", "current", "device", "deviceBound", "expiresAt", "id", "lastUsedAt", "origins"]);
   });
 });
