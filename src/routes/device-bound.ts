@@ -11,10 +11,10 @@ import { readRefreshCookie } from "../http/refresh-cookie";
 import { hashSecret } from "../session/refresh-secret";
 import { carryOn, holdsSecret } from "../session/renewal";
 import { endSession, isRevoked } from "../session/revocations";
-import { cookieMaxAge, sealClaims, type Session } from "../session/session";
+import { sealClaims, type Session } from "../session/session";
 import { nowSeconds } from "../platform/time";
 import { bindDevice, findSession, isLive, proveDevice, storeDeviceClaims } from "../session/store";
-import { checkProof, checkRegistration, openBoundClaims, ProofRefused, sealBoundClaims } from "../session/device-binding";
+import { checkProof, checkRegistration, openBoundClaims, ProofRefused, sealBoundClaims, type Registered } from "../session/device-binding";
 
 /**
  * Device-bound sessions (DBSC): the browser registers a key for the session
@@ -39,7 +39,7 @@ async function askForProof(c: Context<AppEnv>, sid: string, stale?: string) {
 }
 
 /** A bound session's cookie: it lives exactly as long as its token, so the browser refreshes it in time. */
-const boundCookie = (c: Context<AppEnv>, token: string, session: Session) => authCookie(c, "session", token, cookieMaxAge(false, 0, nowSeconds(), session));
+const boundCookie = (c: Context<AppEnv>, token: string, session: Session) => authCookie(c, "session", token, Math.max(0, session.expiresAt - nowSeconds()));
 
 /** A registration refused: audited, and the session goes on unbound. */
 function registrationRefused(c: Context<AppEnv>, reason: string, claims?: { sid: string; sub: string }) {
@@ -50,14 +50,14 @@ function registrationRefused(c: Context<AppEnv>, reason: string, claims?: { sid:
 export const deviceBoundRoutes = new Hono<AppEnv>()
   .post("/dbsc/register", async (c) => {
     if (!c.var.config.deviceBound) throw new AuthError(404, "not_found", "Device-bound sessions are off here (DEVICE_BOUND_SESSIONS).");
-    // The session it binds: the one whose cookie this browser was just given.
-    const opened = await openSessionToken(c);
+    // The session it binds: the one whose cookie this browser was just given (never a credential sent as a bearer token).
+    const opened = c.req.header("Authorization") ? null : await openSessionToken(c);
     if (opened?.kind !== "sealed" || opened.status !== "valid" || opened.claims.cnf) {
       return registrationRefused(c, opened?.kind === "sealed" && opened.claims.cnf ? "bound_already" : "no_session");
     }
     const { iat, exp, ...claims } = opened.claims as typeof opened.claims & { iat?: number };
     const deps = depsOf(c);
-    let registered;
+    let registered: Registered;
     try {
       registered = await checkRegistration(c.var.keys, bareHeader(c, PROOF) ?? "", claims.sid);
     } catch (error) {

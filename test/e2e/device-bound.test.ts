@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { launchChromium } from "./chromium";
 import { startDevServer, type DevServer } from "./dev-server";
 import { devSignIn, sessionCookie } from "./flows";
+import { pageProblems } from "./page-checks";
 
 /**
  * Device-bound sessions in Chromium 150 with DBSC on (software keys): it
@@ -96,6 +97,10 @@ it("registers, refreshes by proof on its own past the short cookie, and a copied
     await until(`refresh ${round}`, () => proofs() >= round);
   }
   expect(audits("session_renewed").filter((entry) => entry.reason !== "device_proof")).toEqual([]);
+  // "Your devices" says so, and stays accessible.
+  await page.goto(`${server.url}/auth/sessions`);
+  await page.getByText("Device-bound", { exact: true }).waitFor();
+  expect(await pageProblems(page)).toEqual([]);
   expect(audits("device_proof_refused")).toEqual([]);
 
   // The whole jar, copied into a browser without the key — the session

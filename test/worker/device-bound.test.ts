@@ -88,6 +88,14 @@ describe("registration", () => {
     await refused(await key.sign(challengeOf(asked, sid), { withKey: true }));
     // No session cookie at all.
     await refused(await key.sign(challenge, { withKey: true }), new Jar());
+    // The sealed session sent as a bearer token is no browser's cookie, with or without the cookie beside it.
+    for (const holder of [new Jar(), jar]) {
+      const asBearer = await browse(holder, "/auth/dbsc/register", {
+        method: "POST",
+        headers: { "Secure-Session-Response": await key.sign(challenge, { withKey: true }), Authorization: `Bearer ${jar.get("auth.session")}` },
+      });
+      expect(asBearer.status).toBe(400);
+    }
     expect(audited(log, "device_registration_refused")).toEqual([
       "bad_proof",
       "challenge_unknown",
@@ -99,6 +107,8 @@ describe("registration", () => {
       "challenge_unknown",
       "proof_malformed",
       "challenge_unknown",
+      "no_session",
+      "no_session",
       "no_session",
     ]);
     expect((await sessionRow(sid))!.device_key).toBeNull();
