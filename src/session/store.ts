@@ -126,10 +126,10 @@ export async function bindDevice(db: D1Database, args: { id: string; jwk: string
   const row = await run(() =>
     db
       .prepare(
-        `UPDATE sessions SET device_key = ?4, device_key_thumbprint = ?5, device_proof_at = ?6, device_claims = ?7
+        `UPDATE sessions SET device_key = ?3, device_key_thumbprint = ?4, device_proof_at = ?5, device_claims = ?6
           WHERE id = ?1 AND NOT ${BOUND} AND ${live} RETURNING id`,
       )
-      .bind(id, now, null, jwk, jkt, issuedAt, claims)
+      .bind(id, now, jwk, jkt, issuedAt, claims)
       .first(),
   );
   return row !== null;

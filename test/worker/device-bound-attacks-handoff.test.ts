@@ -7,41 +7,31 @@
 import { describe, expect, it } from "vitest";
 import { fakeClock, LOCAL } from "./helpers";
 import { APP, APPS, Browser } from "./origins-browser";
-import { challengeOf, DeviceKey, offered, offeredOrNull, refresh, register } from "./device-bound-client";
+import { boundBrowser as boundVictim, challengeOf, DeviceKey, offeredOrNull, refresh, register } from "./device-bound-client";
 
 const clock = fakeClock();
 const TTL = 300;
 
-/** The victim: signed in at AUTH_URL, and bound to its device key, as Chromium does right after the sign-in's answer. */
-async function boundVictim(name: string) {
-  const browser = new Browser(APPS);
-  const { response: page } = await browser.go(`${LOCAL}/auth/signin/dev?redirect_to=%2F`);
-  const posted = await browser.submit(page, name);
-  const callback = await browser.send(new URL(posted.headers.get("Location")!, LOCAL).href);
-  const { challenge } = offered(callback);
-  const key = await DeviceKey.create();
-  const registered = await register(browser.jar(LOCAL), await key.sign(challenge, { withKey: true }), LOCAL, APPS);
-  expect(registered.status).toBe(200);
-  const sid = (await browser.session(LOCAL)).body.sessionId as string;
-  expect((await browser.session(LOCAL)).body.deviceBound).toBe(true);
-  return { browser, key, sid };
+/**
+ * The thief: the victim's AUTH_URL cookies (session + refresh), copied into
+ * a browser of their own, which signs in on the app: AUTH_URL sees the
+ * copied session and hands off at once. The app's answer to the handoff.
+ */
+async function thiefOnApp(victim: { browser: Browser }) {
+  const thief = new Browser(APPS);
+  for (const [name, value] of victim.browser.jar(LOCAL).cookies) thief.jar(LOCAL).cookies.set(name, value);
+  const start = await thief.send(`${APP}/auth/signin?redirect_to=%2F`);
+  const atAuth = await thief.send(start.headers.get("Location")!);
+  const handoff = atAuth.headers.get("Location")!;
+  expect(handoff).toMatch(/\/auth\/handoff\?code=/);
+  const landed = await thief.send(handoff);
+  expect(landed.status).toBe(302);
+  return { thief, landed };
 }
 
 describe("a copied cookie jar of a bound session, handed off to an app origin", () => {
   it("must not become an app session the thief binds to their own key and refreshes past the bound cookie's minutes", async () => {
-    const victim = await boundVictim("Handoff Victim");
-
-    // The thief: the victim's AUTH_URL cookies (session + refresh), copied, and a browser of their own.
-    const thief = new Browser(APPS);
-    for (const [name, value] of victim.browser.jar(LOCAL).cookies) thief.jar(LOCAL).cookies.set(name, value);
-
-    // A sign-in on the app: AUTH_URL sees the (copied) session and hands off at once.
-    const start = await thief.send(`${APP}/auth/signin?redirect_to=%2F`);
-    const atAuth = await thief.send(start.headers.get("Location")!);
-    const handoff = atAuth.headers.get("Location")!;
-    expect(handoff).toMatch(/\/auth\/handoff\?code=/);
-    const landed = await thief.send(handoff);
-    expect(landed.status).toBe(302);
+    const { thief, landed } = await thiefOnApp(await boundVictim("Handoff Victim"));
     const appSid = (await thief.session(APP)).body.sessionId as string;
 
     // The app session's answer offers a registration; the thief's key takes it.
@@ -66,12 +56,7 @@ describe("a copied cookie jar of a bound session, handed off to an app origin", 
   });
 
   it("must not get a registration offer for a session handed off from a bound one (or accept one) while the family head is bound to another key", async () => {
-    const victim = await boundVictim("Handoff Victim Offer");
-    const thief = new Browser(APPS);
-    for (const [name, value] of victim.browser.jar(LOCAL).cookies) thief.jar(LOCAL).cookies.set(name, value);
-    const start = await thief.send(`${APP}/auth/signin?redirect_to=%2F`);
-    const atAuth = await thief.send(start.headers.get("Location")!);
-    const landed = await thief.send(atAuth.headers.get("Location")!);
+    const { thief, landed } = await thiefOnApp(await boundVictim("Handoff Victim Offer"));
     const offer = offeredOrNull(landed);
     const thiefKey = await DeviceKey.create();
     const registered = offer ? await register(thief.jar(APP), await thiefKey.sign(offer.challenge, { withKey: true }), APP, APPS) : null;
@@ -79,12 +64,7 @@ describe("a copied cookie jar of a bound session, handed off to an app origin", 
   });
 
   it("gives no bearer token, even before any registration there, that outlives the short cookie of a session handed off from a bound one", async () => {
-    const victim = await boundVictim("Handoff Victim Token");
-    const thief = new Browser(APPS);
-    for (const [name, value] of victim.browser.jar(LOCAL).cookies) thief.jar(LOCAL).cookies.set(name, value);
-    const start = await thief.send(`${APP}/auth/signin?redirect_to=%2F`);
-    const atAuth = await thief.send(start.headers.get("Location")!);
-    expect((await thief.send(atAuth.headers.get("Location")!)).status).toBe(302);
+    const { thief } = await thiefOnApp(await boundVictim("Handoff Victim Token"));
     const app = await thief.session(APP);
     const left = Date.parse(app.body.expiresAt) / 1000 - clock.seconds();
     expect(left).toBeLessThanOrEqual(TTL);

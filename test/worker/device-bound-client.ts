@@ -1,6 +1,7 @@
 import { SignJWT, type JWK } from "jose";
 import { expect } from "vitest";
-import { browse, Jar, sessionOf, signIn } from "./helpers";
+import { browse, Jar, LOCAL, sessionOf, signIn } from "./helpers";
+import { APPS, Browser } from "./origins-browser";
 
 /**
  * A browser's side of device-bound sessions (DBSC) as Chromium speaks them
@@ -70,3 +71,18 @@ export async function boundSession(name: string, vars: Record<string, unknown> =
 
 /** What a browser does when the bound cookie expires: it drops it. */
 export const expire = (jar: Jar) => jar.cookies.delete("auth.session");
+
+/** A browser across origins (APP_ORIGINS configured) signed in at AUTH_URL and bound to its key, as Chromium does right after the sign-in's answer. */
+export async function boundBrowser(name: string) {
+  const browser = new Browser(APPS);
+  const { response: page } = await browser.go(`${LOCAL}/auth/signin/dev?redirect_to=%2F`);
+  const posted = await browser.submit(page, name);
+  const callback = await browser.send(new URL(posted.headers.get("Location")!, LOCAL).href);
+  const { challenge } = offered(callback);
+  const key = await DeviceKey.create();
+  const registered = await register(browser.jar(LOCAL), await key.sign(challenge, { withKey: true }), LOCAL, APPS);
+  expect(registered.status).toBe(200);
+  const sid = (await browser.session(LOCAL)).body.sessionId as string;
+  expect((await browser.session(LOCAL)).body.deviceBound).toBe(true);
+  return { browser, key, sid, next: challengeOf(registered, sid) };
+}

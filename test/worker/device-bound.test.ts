@@ -3,7 +3,8 @@ import { calculateJwkThumbprint, UnsecuredJWT } from "jose";
 import { describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../src/config/config";
 import { browse, fakeClock, Jar, LOCAL, sessionOf, sessionRow, signIn } from "./helpers";
-import { boundSession, challengeOf, copyJar, DeviceKey, expire, offered, refresh, register } from "./device-bound-client";
+import { boundBrowser, boundSession, challengeOf, copyJar, DeviceKey, expire, offered, refresh, register } from "./device-bound-client";
+import { APP, APPS } from "./origins-browser";
 
 /** Device-bound sessions (DBSC): registration, refresh by proof, a copied cookie jar, alongside the rest. */
 
@@ -301,6 +302,29 @@ describe("a copied cookie jar", () => {
 });
 
 describe("alongside the rest", () => {
+  it("on an app origin, a session handed off from a bound one is bound through it: never offered, short, handed off anew past it", async () => {
+    const { browser, key, sid } = await boundBrowser("Bound Traveller");
+    const { response: landed, hops } = await browser.go(`${APP}/auth/signin?redirect_to=%2F`);
+    expect(hops.some((hop) => hop.startsWith(`${APP}/auth/handoff?code=`))).toBe(true);
+    expect(landed.status).toBe(200);
+    expect(hops.every((hop) => !hop.includes("/dev/"))).toBe(true);
+    const app = await browser.session(APP);
+    expect(app.body).toMatchObject({ deviceBound: true, expiresAt: new Date((clock.seconds() + TTL) * 1000).toISOString() });
+    expect((await sessionRow(app.body.sessionId))!.device_key).toBeNull();
+
+    // Past it, the app's session is over; AUTH_URL's cookie is refreshed by proof on the way, and the app is handed off anew.
+    clock.advance(TTL + 1);
+    expect((await browser.session(APP)).status).toBe(401);
+    browser.jar(LOCAL).cookies.delete("auth.session");
+    const asked = await refresh(browser.jar(LOCAL), sid, undefined, LOCAL, APPS);
+    expect((await refresh(browser.jar(LOCAL), sid, await key.sign(challengeOf(asked, sid)), LOCAL, APPS)).status).toBe(200);
+    const again = await browser.go(`${APP}/auth/signin?redirect_to=%2F`);
+    expect(again.response.status).toBe(200);
+    const renewed = await browser.session(APP);
+    expect(renewed.body).toMatchObject({ deviceBound: true });
+    expect(renewed.body.sessionId).not.toBe(app.body.sessionId);
+  });
+
   it("a step-up on a bound session stays bound, and its refreshes carry the second factor on", async () => {
     const { jar, sid, key } = await boundSession("Bound Stepper");
     const setup = await browse(jar, "/auth/2fa/setup", { method: "POST", headers: { Origin: LOCAL, Accept: "application/json" } });
