@@ -14,8 +14,10 @@
 import { generateTOTP } from "@oslojs/otp";
 import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { describe, expect, it } from "vitest";
-import { browse, fakeClock, Jar, LOCAL, sessionOf } from "./helpers";
+import { browse, fakeClock, formPost, Jar, LOCAL, sessionOf, sessionRow, signIn } from "./helpers";
 import { boundSession, challengeOf, copyJar, expire, refresh } from "./device-bound-client";
+
+const admin = { ADMIN_USERS: "dev:stepup-admin" };
 
 const clock = fakeClock();
 const TTL = 300;
@@ -73,5 +75,30 @@ describe("a copied cookie jar of a bound session, and the second-factor routes",
     expect(stepped.status).toBe(200);
     const after = Date.parse((await sessionOf(thief)).body.expiresAt) / 1000;
     expect(after - before, "seconds a step-up added to a bound cookie held without the key").toBeLessThanOrEqual(0);
+  });
+
+  it("a copy stepping up is ended by an admin's ending every session of the user, even while the owner's browser is idle", async () => {
+    const { jar } = await boundSession("Stepup Idle Victim");
+    const thief = copyJar(jar);
+    const setup = await post(thief, "/auth/2fa/setup");
+    const { secret } = await setup.json<{ secret: string }>();
+    expect((await post(thief, "/auth/2fa/enable", { code: codeFor(secret) })).status).toBe(200);
+    // The owner's laptop is closed: no proofs. The copy steps up every four minutes, for forty.
+    for (let i = 0; i < 10; i++) {
+      clock.advance(TTL - 60);
+      expect((await post(thief, "/auth/2fa/step-up", { code: codeFor(secret) })).status).toBe(200);
+    }
+    // Locked out by a second factor they never enrolled, the owner asks an admin to end every session of theirs.
+    const root = await signIn("dev", { as: "Stepup Admin", vars: admin });
+    const ended = await browse(root.jar, "/auth/admin/sessions?user=dev:stepup-idle-victim", formPost({ _method: "DELETE" }, { Origin: LOCAL, Accept: "application/json" }), admin);
+    expect(ended.status).toBe(200);
+    const { revoked } = await ended.json<{ revoked: string[] }>();
+    expect(revoked.length).toBe(1);
+    expect((await sessionRow(revoked[0]!))!.revoked_at).not.toBeNull();
+    // The copy: its cookie is checked against the revocation list only, and its session's last_used_at (the last proof) is forty minutes old.
+    const after = await sessionOf(thief);
+    clock.advance(TTL - 60);
+    const stepped = await post(thief, "/auth/2fa/step-up", { code: codeFor(secret) });
+    expect({ session: after.status, stepUp: stepped.status }, "the copy after an admin ended every session of the user").toEqual({ session: 401, stepUp: 401 });
   });
 });
