@@ -200,9 +200,11 @@ export async function startSession(c: Context<AppEnv>, fresh: NewSession): Promi
 
 /**
  * After a step-up: the session cookie again, now saying the second factor
- * was shown just now and how. Renewals carry it on from the cookie, for the
- * rest of this session; a device-bound session's refreshes from D1, where
- * its claims are stored anew.
+ * was shown just now and how — expiring when the one presented does: a
+ * step-up proves the second factor, not the device, and must not stretch a
+ * copied cookie (nor outlast what `endSessions` reckons a live cookie can).
+ * Renewals carry it on from the cookie, for the rest of this session; a
+ * device-bound session's refreshes from D1, where its claims are stored anew.
  */
 export async function stepUp(c: Context<AppEnv>, session: Session, amr: string[]): Promise<void> {
   // An app origin's cookie carries `org`, which Session does not: never re-sealed here (authOriginOnly).
@@ -217,7 +219,7 @@ export async function stepUp(c: Context<AppEnv>, session: Session, amr: string[]
     pat: session.providerToken?.accessToken ?? "",
     pax: session.providerToken?.expiresAt ?? null,
     rem: session.remember,
-    end: session.endsAt,
+    end: Math.min(session.endsAt, session.expiresAt),
     ath: session.signedInAt,
     amr,
     sfa: now,

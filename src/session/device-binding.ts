@@ -14,8 +14,8 @@ import type { SessionRecord } from "./store";
  * statements src/session/store.ts (`bindDevice`, `proveDevice`).
  */
 
-/** A challenge is good this long (seconds), and once. */
-const CHALLENGE_TTL = 300;
+/** A challenge is good this long (seconds), and once: a session's registration may come that long after the sign-in. */
+export const CHALLENGE_TTL = 300;
 /** Longer than the largest JWT a browser sends (a P-256 key in its header, our challenge as `jti`). */
 const MAX_PROOF_LENGTH = 2048;
 const P256 = { name: "ECDSA", namedCurve: "P-256" } as const;

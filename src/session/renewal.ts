@@ -221,10 +221,13 @@ async function afterLostRotation(deps: SessionDeps, claims: SessionClaims & { ex
   const record = await findSession(deps.db, claims.sid);
   if (!isLive(record, now)) return ENDED;
   if (record.bound) {
-    // Its cookie renews by the device's proof alone: a refresh cookie
-    // presented for it comes from a copied cookie jar (or a browser whose
-    // registration answer was lost). Signed out here; the session lives on.
-    deps.audit("device_bound_refused", { sessionId: claims.sid, user: claims.sub, reason: "refresh_cookie" });
+    // Bound itself, its cookie renews by the device's proof alone: a
+    // refresh cookie presented for it comes from a copied cookie jar (or a
+    // browser whose registration answer was lost). Of a bound family only —
+    // an app origin's session handed off before its sign-in was bound — it
+    // is simply over here, and handed off anew. Signed out here either way;
+    // the session lives on.
+    if (record.device_key) deps.audit("device_bound_refused", { sessionId: claims.sid, user: claims.sub, reason: "refresh_cookie" });
     return ENDED;
   }
   const previous = record.previous_secret_hash !== null && presented.includes(record.previous_secret_hash);

@@ -90,13 +90,13 @@ export function toSession(claims: SessionClaims, expiresAt: number): Session {
 
 /**
  * Seals claims into a session token. It is good for ACCESS_TTL — a
- * device-bound one for DEVICE_BOUND_TTL — and never past the session's end
- * (`end`): a renewal just before the absolute limit must not buy a full
- * ACCESS_TTL beyond it.
+ * device-bound one, or one `short`, for DEVICE_BOUND_TTL — and never past
+ * the session's end (`end`): a renewal just before the absolute limit must
+ * not buy a full ACCESS_TTL beyond it.
  */
-export async function sealClaims(deps: Pick<SessionDeps, "config" | "keys" | "now">, claims: SessionClaims & { end: number }): Promise<{ token: string; session: Session }> {
+export async function sealClaims(deps: Pick<SessionDeps, "config" | "keys" | "now">, claims: SessionClaims & { end: number }, short = false): Promise<{ token: string; session: Session }> {
   const now = deps.now();
-  const ttl = Math.max(1, Math.min(claims.cnf ? deps.config.deviceBoundTtl : deps.config.accessTtl, claims.end - now));
+  const ttl = Math.max(1, Math.min(claims.cnf || short ? deps.config.deviceBoundTtl : deps.config.accessTtl, claims.end - now));
   return { token: await seal(deps.keys, "session", { ...claims }, ttl), session: toSession(claims, now + ttl) };
 }
 
@@ -132,6 +132,12 @@ export interface NewSession {
    * which needs that key's proofs to live, gives another.
    */
   boundKey?: string | null;
+  /**
+   * Its first cookie lives DEVICE_BOUND_TTL: an app origin's session handed
+   * off while its sign-in may still be being bound (DBSC's registration
+   * comes moments after the sign-in's answer, often after the handoff).
+   */
+  short?: boolean;
 }
 
 /** A session sealed but not stored yet: the caller checks its cookies fit before `commitSession`. */
@@ -167,7 +173,7 @@ export async function prepareSession(deps: SessionDeps, fresh: NewSession, clien
     ...(fresh.amr && { amr: fresh.amr, sfa: now }),
     ...(fresh.boundKey && { cnf: { jkt: fresh.boundKey } }),
   };
-  const { token, session } = await sealClaims(deps, claims);
+  const { token, session } = await sealClaims(deps, claims, fresh.short);
   const secret = newSecret();
   const { refreshToken } = fresh.tokens;
   return {

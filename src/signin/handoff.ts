@@ -28,6 +28,7 @@ import { audit } from "../platform/log";
 import { nowSeconds } from "../platform/time";
 import type { Profile } from "./profile";
 import type { Session } from "../session/session";
+import { CHALLENGE_TTL as REGISTRATION_WINDOW } from "../session/device-binding";
 
 /** The app a sign-in at AUTH_URL is for: its origin, and the hash of the secret its browser holds. */
 export interface AppSignIn {
@@ -78,8 +79,14 @@ interface Handed {
   rem: boolean;
   ath: number;
   rt: string;
-  /** Handed off from a device-bound session: its key's thumbprint. */
-  jkt?: string | null;
+  /** When the cookie it was handed off with expires (not `exp`: that is the seal's own). */
+  until: number;
+  /**
+   * Handed off while the sign-in's binding may still come (within its
+   * registration challenge's lifetime): Chromium registers moments after the
+   * sign-in's answer, often after it has followed the redirect here.
+   */
+  young?: boolean;
 }
 
 /**
@@ -92,7 +99,8 @@ export async function handOff(c: Context<AppEnv>, session: Session, app: AppSign
   const code = randomToken(32);
   const now = nowSeconds();
   const token = session.providerToken ?? { accessToken: "", expiresAt: 0 };
-  const handed: Handed = { prv: session.provider, usr: session.user, pat: token.accessToken, pax: token.expiresAt, rem: session.remember, ath: session.signedInAt, rt: redirectTo, jkt: session.boundKey };
+  const handed: Handed = { prv: session.provider, usr: session.user, pat: token.accessToken, pax: token.expiresAt, rem: session.remember, ath: session.signedInAt, rt: redirectTo, until: session.expiresAt };
+  if (!session.boundKey && c.var.config.deviceBound && now - session.signedInAt < REGISTRATION_WINDOW) handed.young = true;
   const payload = await seal(c.var.keys, "handoff", { ...handed }, CODE_TTL);
   const codeHash = await sha256(code);
   await run(() =>
@@ -130,10 +138,11 @@ export async function redeemHandoff(c: Context<AppEnv>, code: string | undefined
       `UPDATE handoffs SET used_at = ?1 WHERE code_hash = ?2 AND used_at IS NULL AND app_origin = ?3
         RETURNING payload, browser_hash = ?4 AND ?1 < expires_at AS ok,
           (SELECT coalesce(s.family, s.id) FROM sessions s WHERE s.id = handoffs.session_id AND s.revoked_at IS NULL AND ?1 < s.expires_at AND ?1 < s.idle_expires_at) AS family,
-          (SELECT s.expires_at FROM sessions s WHERE s.id = handoffs.session_id) AS ends_at`,
+          (SELECT s.expires_at FROM sessions s WHERE s.id = handoffs.session_id) AS ends_at,
+          (SELECT s.device_key_thumbprint FROM sessions s WHERE s.id = handoffs.session_id) AS bound_key`,
     )
       .bind(now, codeHash, c.var.origin, secretHash)
-      .first<{ payload: string; ok: number; family: string | null; ends_at: number }>(),
+      .first<{ payload: string; ok: number; family: string | null; ends_at: number; bound_key: string | null }>(),
   );
   const opened = row?.ok ? await open<Handed>(c.var.keys, "handoff", row.payload) : null;
   if (!row?.family || opened?.status !== "valid") {
@@ -141,6 +150,8 @@ export async function redeemHandoff(c: Context<AppEnv>, code: string | undefined
     throw invalidCode();
   }
   const handed = opened.claims;
+  // Bound as D1 has it now, whatever the cookie it was handed off with said (one from before its binding, copied).
+  const boundKey = row.bound_key;
   clearAuthCookie(c, "handoff");
   const session = await startSession(c, {
     provider: handed.prv,
@@ -150,8 +161,10 @@ export async function redeemHandoff(c: Context<AppEnv>, code: string | undefined
     remember: handed.rem,
     signedInAt: handed.ath,
     family: row.family,
-    endsBy: row.ends_at,
-    boundKey: handed.jkt,
+    // From a bound session, no later than the cookie it was handed off with: a copied one in its last seconds buys no more.
+    endsBy: boundKey ? Math.min(row.ends_at, handed.until) : row.ends_at,
+    boundKey,
+    short: handed.young,
   });
   audit("signin", { sessionId: session.id, user: session.userKey, provider: session.provider, reason: "handoff" }, c);
   return safeRedirect(handed.rt, c.var.origin, c.var.config.allowedOrigins);

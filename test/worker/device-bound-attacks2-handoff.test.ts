@@ -9,13 +9,10 @@
  * 2. Chromium's own sign-in on an app: the callback at AUTH_URL redirects
  *    straight to the app's /auth/handoff, and the registration of the
  *    AUTH_URL session runs in the background some 40-260 ms later
- *    (docs/dbsc-chromium-150.md). The handoff sees an unbound session
- *    (`boundKey` null), so the app session is unbound with an ACCESS_TTL
- *    cookie; once AUTH_URL is bound its own registration is refused
- *    (`bindDevice`: the family is bound) and, past ACCESS_TTL, its renewal
- *    by refresh cookie is taken for a copied cookie jar: the owner is
- *    signed out of the app and a `device_bound_refused` security event
- *    names them. A copy of that jar meanwhile holds a 900 s app cookie.
+ *    (docs/dbsc-chromium-150.md). The handoff sees an unbound session; the
+ *    app's session must not then hold a long unbound cookie, nor its
+ *    refused renewal be taken for a copied cookie jar (a security event
+ *    against the owner).
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -96,8 +93,9 @@ describe("app sessions of a bound family", () => {
       await browser.session(APP);
     }
     const events = await env.DB.prepare("SELECT event, detail FROM security_events WHERE user_key = ?1").bind("dev:app-chromium-owner").all();
+    // Handed off before the binding, it is not bound itself, only short: its renewal is then refused, quietly, and it is handed off anew.
     expect({ appBound, left, events: events.results }, "the app session of a bound family, and security events written about the owner's own browser").toEqual({
-      appBound: true,
+      appBound: false,
       left: expect.toSatisfy((n: number) => n <= TTL),
       events: [],
     });

@@ -83,11 +83,9 @@ describe("a copied cookie jar of a bound session, and the second-factor routes",
     const setup = await post(thief, "/auth/2fa/setup");
     const { secret } = await setup.json<{ secret: string }>();
     expect((await post(thief, "/auth/2fa/enable", { code: codeFor(secret) })).status).toBe(200);
-    // The owner's laptop is closed: no proofs. The copy steps up every four minutes, for forty.
-    for (let i = 0; i < 10; i++) {
-      clock.advance(TTL - 60);
-      expect((await post(thief, "/auth/2fa/step-up", { code: codeFor(secret) })).status).toBe(200);
-    }
+    // The owner's laptop is closed: no proofs. The copy steps up within its cookie's minutes.
+    clock.advance(TTL - 60);
+    expect((await post(thief, "/auth/2fa/step-up", { code: codeFor(secret) })).status).toBe(200);
     // Locked out by a second factor they never enrolled, the owner asks an admin to end every session of theirs.
     const root = await signIn("dev", { as: "Stepup Admin", vars: admin });
     const ended = await browse(root.jar, "/auth/admin/sessions?user=dev:stepup-idle-victim", formPost({ _method: "DELETE" }, { Origin: LOCAL, Accept: "application/json" }), admin);
@@ -95,9 +93,8 @@ describe("a copied cookie jar of a bound session, and the second-factor routes",
     const { revoked } = await ended.json<{ revoked: string[] }>();
     expect(revoked.length).toBe(1);
     expect((await sessionRow(revoked[0]!))!.revoked_at).not.toBeNull();
-    // The copy: its cookie is checked against the revocation list only, and its session's last_used_at (the last proof) is forty minutes old.
+    // The copy: its cookie is checked against the revocation list only, which the ending wrote since a cookie of it may be live.
     const after = await sessionOf(thief);
-    clock.advance(TTL - 60);
     const stepped = await post(thief, "/auth/2fa/step-up", { code: codeFor(secret) });
     expect({ session: after.status, stepUp: stepped.status }, "the copy after an admin ended every session of the user").toEqual({ session: 401, stepUp: 401 });
   });
