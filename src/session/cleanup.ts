@@ -22,35 +22,24 @@ const MAX_BATCHES = 20;
  * batches, so one run never holds D1 for long.
  */
 export async function cleanUp(db: D1Database, config: Config, now = nowSeconds()): Promise<number> {
-  let deleted = 0;
-  for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const removed = await deleteSpentSessions(db, now - revocationWindow(config), BATCH);
-    deleted += removed;
-    if (removed < BATCH) break;
-  }
-  let pending = 0;
-  for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const removed = await deleteExpiredPendingSignIns(db, now, BATCH);
-    pending += removed;
-    if (removed < BATCH) break;
-  }
-  for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    if ((await deleteOldMetrics(db, now - METRICS_RETENTION, BATCH)) < BATCH) break;
-  }
-  let challenges = 0;
-  for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const removed = await deleteExpiredChallenges(db, now, BATCH);
-    challenges += removed;
-    if (removed < BATCH) break;
-  }
-  let handoffs = 0;
-  for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const removed = await deleteExpiredHandoffs(db, now, BATCH);
-    handoffs += removed;
-    if (removed < BATCH) break;
-  }
+  const deleted = await inBatches((batch) => deleteSpentSessions(db, now - revocationWindow(config), batch));
+  const pending = await inBatches((batch) => deleteExpiredPendingSignIns(db, now, batch));
+  await inBatches((batch) => deleteOldMetrics(db, now - METRICS_RETENTION, batch));
+  const challenges = await inBatches((batch) => deleteExpiredChallenges(db, now, batch));
+  const handoffs = await inBatches((batch) => deleteExpiredHandoffs(db, now, batch));
   // Re-wraps the data key within one run of a rotation (so the old secret can go), and moves older TOTP keys onto it.
   const totpResealed = await resealLegacyTOTPKeys(db, config.secrets).catch((error) => (error instanceof AuthError ? error.code : "unavailable"));
   audit("cleanup", { deleted, pendingSignIns: pending, handoffs, challenges, totpResealed });
   return deleted;
+}
+
+/** Runs a deletion of up to `BATCH` rows until one deletes fewer, `MAX_BATCHES` at most; how many went in all. */
+async function inBatches(deleteBatch: (batch: number) => Promise<number>): Promise<number> {
+  let total = 0;
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    const removed = await deleteBatch(BATCH);
+    total += removed;
+    if (removed < BATCH) break;
+  }
+  return total;
 }
