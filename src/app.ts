@@ -84,16 +84,16 @@ export function buildApp(config: Config): Hono<AppEnv> {
   auth.use(limit("general", (c) => (changesState(c.req.method) ? perAddress(c) : [])));
   // Routes that act (security settings, sessions, tokens, administration):
   // the browser's cookie session only, never a bearer credential.
-  for (const path of ["/security", "/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes", "/2fa/step-up", "/2fa/step-up/*", "/passkeys", "/passkeys/*", "/signout", "/sessions", "/sessions/*", "/token", "/admin/*"]) {
+  // Changing the second factor (recent sign-in needed), and step-up and passkeys (a recent second factor).
+  const factorChanges = ["/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes"];
+  const stepUpAndPasskeys = ["/2fa/step-up", "/2fa/step-up/*", "/passkeys", "/passkeys/*"];
+  for (const path of ["/security", ...factorChanges, ...stepUpAndPasskeys, "/signout", "/sessions", "/sessions/*", "/token", "/admin/*"]) {
     auth.use(path, browserSessionOnly);
   }
-  for (const path of ["/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes"]) auth.use(path, recentSignInOnly);
-  for (const path of ["/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes", "/2fa/step-up", "/2fa/step-up/*", "/passkeys", "/passkeys/*", "/admin/*"]) {
-    auth.use(path, ownOriginOnly);
-  }
-  for (const path of ["/2fa/setup", "/2fa/enable", "/2fa/disable", "/2fa/codes", "/2fa/step-up", "/2fa/step-up/*", "/passkeys", "/passkeys/*"]) {
-    auth.use(path, authOriginOnly);
-  }
+  for (const path of factorChanges) auth.use(path, recentSignInOnly);
+  // Only from the worker's own pages, and (but administration) only at the sign-in origin.
+  for (const path of [...factorChanges, ...stepUpAndPasskeys, "/admin/*"]) auth.use(path, ownOriginOnly);
+  for (const path of [...factorChanges, ...stepUpAndPasskeys]) auth.use(path, authOriginOnly);
   const routeGroups = [homeRoutes, signinRoutes, callbackRoutes, sessionRoutes, sessionsRoutes, adminRoutes, verifyRoutes, tokenRoutes, secondFactorRoutes, passkeyRoutes, deviceBoundRoutes];
   for (const routes of __DEV_BUILD__ ? [...routeGroups, devRoutes()] : routeGroups) {
     auth.route("/", routes);
