@@ -18,22 +18,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { fakeClock, LOCAL } from "./helpers";
 import { APP, APPS, Browser } from "./origins-browser";
-import { challengeOf, DeviceKey, offered, offeredOrNull, refresh, register } from "./device-bound-client";
+import { boundBrowser as boundVictim, challengeOf, DeviceKey, offered, offeredOrNull, refresh, register } from "./device-bound-client";
 
 const clock = fakeClock();
 const TTL = 300;
-
-async function boundVictim(name: string) {
-  const browser = new Browser(APPS);
-  const { response: page } = await browser.go(`${LOCAL}/auth/signin/dev?redirect_to=%2F`);
-  const posted = await browser.submit(page, name);
-  const callback = await browser.send(new URL(posted.headers.get("Location")!, LOCAL).href);
-  const key = await DeviceKey.create();
-  const registered = await register(browser.jar(LOCAL), await key.sign(offered(callback).challenge, { withKey: true }), LOCAL, APPS);
-  expect(registered.status).toBe(200);
-  const sid = (await browser.session(LOCAL)).body.sessionId as string;
-  return { browser, key, sid, next: challengeOf(registered, sid) };
-}
 
 const expiresAt = (body: { expiresAt: string }) => Date.parse(body.expiresAt) / 1000;
 

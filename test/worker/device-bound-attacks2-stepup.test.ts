@@ -31,18 +31,24 @@ const post = (jar: Jar, path: string, form: Record<string, string> = {}) =>
 
 const codeFor = (secret: string) => generateTOTP(decodeBase32IgnorePadding(secret.replace(/\s/g, "")), 30, 6);
 
+/**
+ * A copy of a bound session's cookie jar, which turns on TOTP of its own (a
+ * sign-in minutes ago: recentSignInOnly lets it); its TOTP secret.
+ */
+async function thiefWithTOTP(jar: Jar) {
+  const thief = copyJar(jar);
+  const setup = await post(thief, "/auth/2fa/setup");
+  expect(setup.status).toBe(200);
+  const { secret } = await setup.json<{ secret: string }>();
+  expect((await post(thief, "/auth/2fa/enable", { code: codeFor(secret) })).status).toBe(200);
+  return { thief, secret };
+}
+
 describe("a copied cookie jar of a bound session, and the second-factor routes", () => {
   it("does not outlive the copied cookie's minutes by stepping up again and again", async () => {
     const { jar, sid, key, next } = await boundSession("Stepup Victim");
-    const thief = copyJar(jar);
-    const copiedUntil = Date.parse((await sessionOf(thief)).body.expiresAt) / 1000;
-
-    // The thief turns on TOTP of their own (a sign-in minutes ago: recentSignInOnly lets it).
-    const setup = await post(thief, "/auth/2fa/setup");
-    expect(setup.status).toBe(200);
-    const { secret } = await setup.json<{ secret: string }>();
-    const enabled = await post(thief, "/auth/2fa/enable", { code: codeFor(secret) });
-    expect(enabled.status).toBe(200);
+    const copiedUntil = Date.parse((await sessionOf(copyJar(jar))).body.expiresAt) / 1000;
+    const { thief, secret } = await thiefWithTOTP(jar);
 
     // The owner's browser goes on refreshing by proof, as Chromium does.
     let challenge = next;
@@ -65,10 +71,7 @@ describe("a copied cookie jar of a bound session, and the second-factor routes",
 
   it("a step-up re-seals a bound cookie no later than the one presented", async () => {
     const { jar } = await boundSession("Stepup Victim Short");
-    const thief = copyJar(jar);
-    const setup = await post(thief, "/auth/2fa/setup");
-    const { secret } = await setup.json<{ secret: string }>();
-    expect((await post(thief, "/auth/2fa/enable", { code: codeFor(secret) })).status).toBe(200);
+    const { thief, secret } = await thiefWithTOTP(jar);
     const before = Date.parse((await sessionOf(thief)).body.expiresAt) / 1000;
     clock.advance(TTL - 10);
     const stepped = await post(thief, "/auth/2fa/step-up", { code: codeFor(secret) });
@@ -79,10 +82,7 @@ describe("a copied cookie jar of a bound session, and the second-factor routes",
 
   it("a copy stepping up is ended by an admin's ending every session of the user, even while the owner's browser is idle", async () => {
     const { jar } = await boundSession("Stepup Idle Victim");
-    const thief = copyJar(jar);
-    const setup = await post(thief, "/auth/2fa/setup");
-    const { secret } = await setup.json<{ secret: string }>();
-    expect((await post(thief, "/auth/2fa/enable", { code: codeFor(secret) })).status).toBe(200);
+    const { thief, secret } = await thiefWithTOTP(jar);
     // The owner's laptop is closed: no proofs. The copy steps up within its cookie's minutes.
     clock.advance(TTL - 60);
     expect((await post(thief, "/auth/2fa/step-up", { code: codeFor(secret) })).status).toBe(200);
